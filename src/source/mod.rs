@@ -1,0 +1,4 @@
+//! Readers of the user's inputs. No network here: a source turns files into typed records and
+//! reports what it could not read.
+
+pub mod twitter;
