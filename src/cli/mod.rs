@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 /// Exit codes, fixed and documented (`--help`, README).
@@ -91,7 +92,7 @@ pub struct GlobalArgs {
     pub resolve: Vec<Resolve>,
 
     /// Write newline-delimited JSON on standard output, for scripts
-    #[arg(long, global = true, env = "MIGRATE_JSON")]
+    #[arg(long, global = true, env = "MIGRATE_JSON", value_parser = BoolishValueParser::new())]
     pub json: bool,
 
     /// Print only errors
@@ -105,11 +106,11 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Print more detail (repeat for more)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, env = "MIGRATE_VERBOSE", action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// No progress bars, even on a terminal
-    #[arg(long, global = true, env = "MIGRATE_NO_PROGRESS")]
+    #[arg(long, global = true, env = "MIGRATE_NO_PROGRESS", value_parser = BoolishValueParser::new())]
     pub no_progress: bool,
 }
 
@@ -276,6 +277,35 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_read_their_environment_variables() {
+        let parse = |vars: &[(&str, &str)]| {
+            for (k, v) in vars {
+                // SAFETY: no other test reads these variables.
+                unsafe { std::env::set_var(k, v) };
+            }
+            // clap reads the environment when the arguments are defined.
+            let mut cmd = Cli::command();
+            let m = cmd.try_get_matches_from_mut(["migrate", "inspect", "x.zip"]);
+            for (k, _) in vars {
+                // SAFETY: as above.
+                unsafe { std::env::remove_var(k) };
+            }
+            m.map(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m).unwrap())
+        };
+        let cli = parse(&[("MIGRATE_JSON", "1"), ("MIGRATE_NO_PROGRESS", "yes")]).unwrap();
+        assert!(cli.global.json && cli.global.no_progress);
+        let cli = parse(&[("MIGRATE_JSON", "0"), ("MIGRATE_VERBOSE", "2")]).unwrap();
+        assert!(!cli.global.json);
+        assert_eq!(cli.global.verbose, 2);
+        let cli = parse(&[(
+            "MIGRATE_RESOLVE",
+            "a.example:443:127.0.0.1,b.example:8443:127.0.0.2",
+        )])
+        .unwrap();
+        assert_eq!(cli.global.resolve.len(), 2);
     }
 
     #[test]

@@ -142,6 +142,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
     let mut media_dirs: HashMap<String, HashSet<u64>> = HashMap::new();
 
     let files = archive.tweet_files().to_vec();
+    let bytes_before = archive.json_bytes();
     for file in &files {
         let display = archive.display_name(&file.name);
         if file.source == TweetSource::Deleted {
@@ -246,7 +247,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
         })?;
     }
     counts.deleted_excluded = deleted.len() as u64;
-    let tweet_bytes = archive.json_bytes();
+    let tweet_bytes = archive.json_bytes() - bytes_before;
 
     for (version, latest) in superseded {
         if !seen.contains(&latest) {

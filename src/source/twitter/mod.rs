@@ -32,6 +32,18 @@ pub use notes::NoteIndex;
 use model::{AccountEntry, ProfileEntry, TweetEntry};
 use ytd::{Shape, YtdReader};
 
+/// Files besides the tweets that migrate reads, whose absence is worth a problem.
+const OTHER_FILES_READ: [&str; 8] = [
+    "account.js",
+    "profile.js",
+    "following.js",
+    "follower.js",
+    "block.js",
+    "mute.js",
+    "note-tweet.js",
+    "like.js",
+];
+
 /// At most this many problems are kept with their text; the rest are only counted.
 pub const MAX_PROBLEMS: usize = 1000;
 
@@ -297,24 +309,30 @@ impl Archive {
 
     fn list_tweet_files(&mut self) {
         let present = self.container.data_files();
-        let mut listed: Vec<(String, Option<String>)> = Vec::new();
+        let mut listed: Vec<(String, Option<String>, Option<u64>)> = Vec::new();
         if let Some(manifest) = &self.manifest {
             for key in ["tweet", "tweets", "communityTweet", "deletedTweets"] {
                 if let Some(t) = manifest.data_types.get(key) {
                     for f in &t.files {
-                        listed.push((f.file_name.clone(), t.media_directory.clone()));
+                        listed.push((
+                            f.file_name.clone(),
+                            t.media_directory.clone(),
+                            f.count.map(|c| c.0),
+                        ));
                     }
                 }
             }
         }
         let mut files: Vec<(u32, TweetFile)> = Vec::new();
         let mut missing = Vec::new();
-        for (file_name, media_dir) in &listed {
+        for (file_name, media_dir, count) in &listed {
             let rel = file_name.strip_prefix("data/").unwrap_or(file_name);
             if !present.iter().any(|p| p == rel) {
-                // Listed with a count of "0" is normal for absent data types, but a tweets
-                // part that is missing means tweets are missing.
-                missing.push(rel.to_string());
+                // A file listed with a count of "0" may well be absent; one with tweets in it
+                // means tweets are missing.
+                if count.is_none_or(|c| c > 0) {
+                    missing.push((rel.to_string(), *count));
+                }
                 continue;
             }
             if let Some((order, source)) = tweet_file_kind(rel) {
@@ -335,14 +353,43 @@ impl Archive {
         }
         files.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
         self.tweet_files = files.into_iter().map(|(_, f)| f).collect();
-        for rel in missing {
+        for (rel, count) in missing {
             if tweet_file_kind(&rel).is_some() {
                 let file = self.display_name(&rel);
+                let count = count
+                    .map(|c| format!(" with {c} tweets"))
+                    .unwrap_or_default();
                 self.problem(
                     file,
-                    "listed in manifest.js but missing from the archive; its tweets cannot be read",
+                    format!(
+                        "listed in manifest.js{count} but missing from the archive; its tweets \
+                         cannot be read"
+                    ),
                 );
             }
+        }
+        // Other files migrate reads: absent while the manifest counts entries in them means
+        // the user's copy lost them (an edited or partly extracted archive).
+        let mut lost = Vec::new();
+        if let Some(manifest) = &self.manifest {
+            for t in manifest.data_types.values() {
+                for f in &t.files {
+                    let rel = f.file_name.strip_prefix("data/").unwrap_or(&f.file_name);
+                    if OTHER_FILES_READ.contains(&rel)
+                        && f.count.is_some_and(|c| c.0 > 0)
+                        && !present.iter().any(|p| p == rel)
+                    {
+                        lost.push((rel.to_string(), f.count.map_or(0, |c| c.0)));
+                    }
+                }
+            }
+        }
+        for (rel, count) in lost {
+            let file = self.display_name(&rel);
+            self.problem(
+                file,
+                format!("listed in manifest.js with {count} entries but missing from the archive"),
+            );
         }
         if !self
             .tweet_files
