@@ -5,4 +5,6 @@
 //! (journal, pacing) → `net` (HTTP); see `DESIGN.md` for the layers still to come.
 
 pub mod cli;
+pub mod net;
+pub mod run;
 pub mod source;

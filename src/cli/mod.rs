@@ -4,6 +4,8 @@
 
 mod generate;
 mod inspect;
+mod login;
+pub mod session;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -116,6 +118,12 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Log in to a server (OAuth in the browser) and store the token for `--to user@server`
+    Login(login::LoginArgs),
+    /// Revoke a stored token on its server and forget it
+    Logout(login::LogoutArgs),
+    /// List stored accounts; with --server and a token, show whose the token is
+    Accounts(login::AccountsArgs),
     /// Show what an archive holds — counts, dates, media, problems — without any network
     Inspect(inspect::InspectArgs),
     /// Generate shell completions or the man page
@@ -250,6 +258,9 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
 fn run(cli: Cli) -> Result<u8, CliError> {
     let Cli { global, command } = cli;
     match command {
+        Command::Login(args) => login::login(&global, args),
+        Command::Logout(args) => login::logout(&global, args),
+        Command::Accounts(args) => login::accounts(&global, args),
         Command::Inspect(args) => inspect::run(&global, args),
         Command::Generate(cmd) => generate::run(cmd),
     }
