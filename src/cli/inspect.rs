@@ -73,9 +73,9 @@ pub fn render(input: &std::path::Path, r: &Inspection, all_problems: bool) -> St
             "self-replies",
             t.self_replies,
             format!(
-                "in {} threads, the longest {} tweets",
-                n(r.threads.count),
-                n(r.threads.longest)
+                "in {}, the longest {}",
+                count(r.threads.count, "thread", "threads"),
+                count(r.threads.longest, "tweet", "tweets")
             ),
         ),
         ("replies to others", t.replies, String::new()),
@@ -93,19 +93,19 @@ pub fn render(input: &std::path::Path, r: &Inspection, all_problems: bool) -> St
     }
     let _ = writeln!(
         s,
-        "  not counted: {} older versions of edited tweets, {} deleted tweets",
-        n(t.edited_versions_dropped),
-        n(t.deleted_excluded)
+        "  not counted: {} of edited tweets, {}",
+        count(t.edited_versions_dropped, "older version", "older versions"),
+        count(t.deleted_excluded, "deleted tweet", "deleted tweets")
     );
     s.push('\n');
     let m = &r.media;
     let _ = writeln!(
         s,
-        "Media      {} photos, {} videos, {} GIFs; {} files missing",
-        n(m.photo),
-        n(m.video),
-        n(m.animated_gif),
-        n(m.missing)
+        "Media      {}, {}, {}; {} missing",
+        count(m.photo, "photo", "photos"),
+        count(m.video, "video", "videos"),
+        count(m.animated_gif, "GIF", "GIFs"),
+        count(m.missing, "file", "files")
     );
     let g = &r.graph;
     let _ = writeln!(
@@ -148,6 +148,11 @@ fn n(v: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `1 photo`, `2 photos`.
+fn count(v: u64, one: &str, many: &str) -> String {
+    format!("{} {}", n(v), if v == 1 { one } else { many })
 }
 
 /// The date part of an RFC 3339 timestamp.
