@@ -1,4 +1,6 @@
-//! Local state and execution: the state directory and stored tokens ([`tokens`]); the journal,
-//! rate gates and executor come with the importers.
+//! Local state and execution: the state directory and stored tokens ([`tokens`]), the journal
+//! ([`journal`]) and the rate gates ([`gate`]).
 
+pub mod gate;
+pub mod journal;
 pub mod tokens;

@@ -1,0 +1,372 @@
+//! Rate gates: one per limit family, waited on *before* a request is sent, so that a 429 is
+//! the exception.
+//!
+//! Each gate is seeded with Mastodon's documented limits (MASTODON.md §2) and then learns from
+//! the `X-RateLimit-*` headers of every answer. Mastodon's headers describe whichever throttle
+//! is closest to exhaustion, so an answer to a follow may describe the follows family (400 per
+//! UTC day) or the per-token API throttle (300 per 5 minutes): [`Gates::observe`] tells them
+//! apart by the limit and the distance to the reset. A 429 (which carries no `Retry-After` on
+//! Mastodon) closes the gate until its reset.
+//!
+//! Time comes from a [`Clock`], so tests can run days of limits in milliseconds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
+
+use crate::net::http::RateLimit;
+
+/// The source of "now".
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// The limit families `migrate` paces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Every `/api` request: 300 per 5 minutes per token.
+    Api,
+    /// New follows: 400 per UTC day per account.
+    Follows,
+    /// New statuses: 300 per 3 hours per account.
+    Statuses,
+    /// Media uploads: 30 per 30 minutes per account.
+    Media,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Api => "api",
+            Family::Follows => "follows",
+            Family::Statuses => "statuses",
+            Family::Media => "media",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Family> {
+        Some(match s {
+            "api" => Family::Api,
+            "follows" => Family::Follows,
+            "statuses" => Family::Statuses,
+            "media" => Family::Media,
+            _ => return None,
+        })
+    }
+
+    /// Mastodon's default (limit, period).
+    pub fn default_limit(self) -> (u64, Duration) {
+        match self {
+            Family::Api => (300, Duration::minutes(5)),
+            Family::Follows => (400, Duration::days(1)),
+            Family::Statuses => (300, Duration::hours(3)),
+            Family::Media => (30, Duration::minutes(30)),
+        }
+    }
+
+    /// A human description: "400 follows per day".
+    pub fn describe(self, limit: u64) -> String {
+        match self {
+            Family::Api => format!("{limit} requests per 5 min"),
+            Family::Follows => format!("{limit} follows per day (reset at 00:00 UTC)"),
+            Family::Statuses => format!("{limit} posts per 3 h"),
+            Family::Media => format!("{limit} uploads per 30 min"),
+        }
+    }
+}
+
+/// One family's window as last known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset: DateTime<Utc>,
+    /// Whether the numbers came from the server (as opposed to the seed).
+    pub learned: bool,
+}
+
+/// What to do before a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Go,
+    /// A family is exhausted until `until`.
+    Wait {
+        family: Family,
+        until: DateTime<Utc>,
+    },
+}
+
+pub struct Gates {
+    clock: Arc<dyn Clock>,
+    windows: HashMap<Family, Window>,
+}
+
+impl Gates {
+    pub fn new(clock: Arc<dyn Clock>) -> Gates {
+        Gates {
+            clock,
+            windows: HashMap::new(),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The seed for a family: full, resetting at the end of the current aligned period
+    /// (Mastodon's windows are aligned to the epoch, so the follows day ends at 00:00 UTC).
+    fn seed(&self, family: Family) -> Window {
+        let (limit, period) = family.default_limit();
+        let now = self.now();
+        let start = now
+            .duration_trunc(period)
+            .unwrap_or_else(|_| Utc.timestamp_opt(0, 0).unwrap());
+        Window {
+            limit,
+            remaining: limit,
+            reset: start + period,
+            learned: false,
+        }
+    }
+
+    /// The current window of `family`, renewed when its reset has passed.
+    pub fn window(&mut self, family: Family) -> Window {
+        let now = self.now();
+        let w = match self.windows.get(&family) {
+            Some(w) if w.reset > now => *w,
+            Some(w) if w.learned => {
+                // The learned window is over: the server renews it to its full limit.
+                let (_, period) = family.default_limit();
+                let mut reset = w.reset;
+                while reset <= now {
+                    reset += period;
+                }
+                Window {
+                    limit: w.limit,
+                    remaining: w.limit,
+                    reset,
+                    learned: true,
+                }
+            }
+            _ => self.seed(family),
+        };
+        self.windows.insert(family, w);
+        w
+    }
+
+    /// Restores a window saved in the journal, when it still applies.
+    pub fn restore(&mut self, family: Family, limit: u64, remaining: u64, reset: DateTime<Utc>) {
+        if reset > self.now() {
+            self.windows.insert(
+                family,
+                Window {
+                    limit,
+                    remaining: remaining.min(limit),
+                    reset,
+                    learned: true,
+                },
+            );
+        }
+    }
+
+    /// Whether a request counting against `families` may go now.
+    pub fn check(&mut self, families: &[Family]) -> Decision {
+        let mut wait: Option<(Family, DateTime<Utc>)> = None;
+        for &f in families {
+            let w = self.window(f);
+            if w.remaining == 0 && wait.is_none_or(|(_, until)| w.reset > until) {
+                wait = Some((f, w.reset));
+            }
+        }
+        match wait {
+            Some((family, until)) => Decision::Wait { family, until },
+            None => Decision::Go,
+        }
+    }
+
+    /// Counts a request against `families` (before its answer arrives, so concurrent requests
+    /// cannot overshoot).
+    pub fn take(&mut self, families: &[Family]) {
+        for &f in families {
+            let mut w = self.window(f);
+            w.remaining = w.remaining.saturating_sub(1);
+            self.windows.insert(f, w);
+        }
+    }
+
+    /// Learns from an answer's headers to a request of `family` (`Api` for plain calls).
+    pub fn observe(&mut self, family: Family, rl: &RateLimit) {
+        let now = self.now();
+        let Some(reset) = rl.reset else {
+            return;
+        };
+        // A reset in the past or absurdly far ahead is not believed (hostile or broken server):
+        // keep the window's own reset, bounded by the family's period.
+        let (_, api_period) = Family::Api.default_limit();
+        let api_limit = self.window(Family::Api).limit;
+        let api_like = rl.limit == api_limit && reset - now <= api_period + Duration::seconds(5);
+        let target = if api_like { Family::Api } else { family };
+        let (_, period) = target.default_limit();
+        let reset = if reset <= now || reset - now > period + Duration::minutes(1) {
+            self.window(target).reset
+        } else {
+            reset
+        };
+        self.windows.insert(
+            target,
+            Window {
+                limit: rl.limit,
+                remaining: rl.remaining.min(rl.limit),
+                reset,
+                learned: true,
+            },
+        );
+    }
+
+    /// A 429 for a request of `family`: that family (or the API throttle, as the headers say)
+    /// is closed until the reset.
+    pub fn exhausted(&mut self, family: Family, rl: Option<&RateLimit>) {
+        if let Some(rl) = rl {
+            self.observe(family, rl);
+        }
+        let target = match rl {
+            Some(rl) => {
+                let api = self.window(Family::Api);
+                if family != Family::Api && rl.remaining == 0 && api.remaining == 0 && api.learned {
+                    Family::Api
+                } else {
+                    family
+                }
+            }
+            None => family,
+        };
+        let mut w = self.window(target);
+        w.remaining = 0;
+        self.windows.insert(target, w);
+    }
+
+    /// The windows known, for saving in the journal.
+    pub fn snapshot(&self) -> Vec<(Family, Window)> {
+        self.windows.iter().map(|(f, w)| (*f, *w)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct TestClock(Mutex<DateTime<Utc>>);
+    impl Clock for TestClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+    impl TestClock {
+        fn advance(&self, d: Duration) {
+            *self.0.lock().unwrap() += d;
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn seeded_follow_window_ends_at_utc_midnight() {
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
+        let mut g = Gates::new(clock.clone());
+        let w = g.window(Family::Follows);
+        assert_eq!((w.limit, w.remaining), (400, 400));
+        assert_eq!(w.reset, at("2026-11-27T00:00:00Z"));
+    }
+
+    #[test]
+    fn waits_when_exhausted_and_reopens_after_reset() {
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
+        let mut g = Gates::new(clock.clone());
+        g.observe(
+            Family::Follows,
+            &RateLimit {
+                limit: 400,
+                remaining: 1,
+                reset: Some(at("2026-11-27T00:00:00Z")),
+            },
+        );
+        assert_eq!(g.check(&[Family::Api, Family::Follows]), Decision::Go);
+        g.take(&[Family::Api, Family::Follows]);
+        assert_eq!(
+            g.check(&[Family::Api, Family::Follows]),
+            Decision::Wait {
+                family: Family::Follows,
+                until: at("2026-11-27T00:00:00Z")
+            }
+        );
+        clock.advance(Duration::hours(10));
+        assert_eq!(g.check(&[Family::Follows]), Decision::Go);
+        assert_eq!(g.window(Family::Follows).remaining, 400);
+    }
+
+    #[test]
+    fn api_headers_on_a_follow_answer_update_the_api_gate() {
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
+        let mut g = Gates::new(clock);
+        g.observe(
+            Family::Follows,
+            &RateLimit {
+                limit: 300,
+                remaining: 3,
+                reset: Some(at("2026-11-26T14:05:00Z")),
+            },
+        );
+        assert_eq!(g.window(Family::Api).remaining, 3);
+        assert_eq!(g.window(Family::Follows).remaining, 400);
+    }
+
+    #[test]
+    fn implausible_resets_are_bounded() {
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
+        let mut g = Gates::new(clock);
+        // Years ahead: the wait is bounded by the family's own period.
+        g.exhausted(
+            Family::Statuses,
+            Some(&RateLimit {
+                limit: 300,
+                remaining: 0,
+                reset: Some(at("2031-01-01T00:00:00Z")),
+            }),
+        );
+        match g.check(&[Family::Statuses]) {
+            Decision::Wait { until, .. } => assert!(until <= at("2026-11-26T15:00:00Z")),
+            Decision::Go => panic!("should wait"),
+        }
+        // In the past: not believed either; the window's own reset stands.
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
+        let mut g = Gates::new(clock);
+        g.exhausted(
+            Family::Media,
+            Some(&RateLimit {
+                limit: 30,
+                remaining: 0,
+                reset: Some(at("2020-01-01T00:00:00Z")),
+            }),
+        );
+        assert_eq!(
+            g.check(&[Family::Media]),
+            Decision::Wait {
+                family: Family::Media,
+                until: at("2026-11-26T14:30:00Z")
+            }
+        );
+    }
+}
