@@ -523,7 +523,7 @@ pub fn redact(url: &Url) -> String {
 }
 
 /// `{"error": "..."}` and `{"error_description": "..."}` (OAuth), preferring the description.
-fn server_message(body: &[u8]) -> Option<String> {
+pub fn server_message(body: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let pick = |k: &str| v.get(k).and_then(|m| m.as_str()).map(str::to_string);
     pick("error_description")

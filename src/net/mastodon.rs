@@ -189,6 +189,13 @@ pub struct InstanceInfo {
     pub supported_mime_types: Vec<String>,
 }
 
+impl InstanceInfo {
+    /// Decodes a v2 or v1 instance answer (`/api/v2/instance`, `/api/v1/instance`).
+    pub fn from_json(body: &[u8]) -> Result<InstanceInfo, serde_json::Error> {
+        serde_json::from_slice::<RawInstance>(body).map(RawInstance::into_info)
+    }
+}
+
 impl Default for InstanceInfo {
     /// Mastodon's defaults, used before the server is asked.
     fn default() -> Self {

@@ -1,6 +1,8 @@
 //! Everything that talks to a server: [`http`] (the one funnel), [`mastodon`] (the client API
-//! and OAuth), [`oauth`] (PKCE and the loopback redirect). Nothing here knows about archives.
+//! and OAuth), [`oauth`] (PKCE and the loopback redirect), [`webfinger`] (handle resolution).
+//! Nothing here knows about archives.
 
 pub mod http;
 pub mod mastodon;
 pub mod oauth;
+pub mod webfinger;
