@@ -260,8 +260,11 @@ pub struct Resolver {
     http: Http,
     config: ResolverConfig,
     global: Arc<Semaphore>,
-    hosts: Arc<Mutex<HashMap<String, (Arc<Semaphore>, HostState)>>>,
+    hosts: Arc<Mutex<HashMap<String, Host>>>,
 }
+
+/// A host's concurrency limit and health.
+type Host = (Arc<Semaphore>, HostState);
 
 /// What one attempt gave: an answer, or a failure of the host (to back off and retry).
 enum Attempt {
@@ -487,9 +490,7 @@ pub fn webfinger_url(host: &str, resource: &str) -> Option<Url> {
         return None;
     }
     let mut url = Url::parse(&format!("https://{host}/.well-known/webfinger")).ok()?;
-    if url.host_str().is_none() {
-        return None;
-    }
+    url.host_str()?;
     url.query_pairs_mut().append_pair("resource", resource);
     Some(url)
 }
