@@ -5,7 +5,9 @@
 mod generate;
 mod inspect;
 mod login;
+pub mod render;
 pub mod session;
+mod status;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -126,6 +128,8 @@ pub enum Command {
     Accounts(login::AccountsArgs),
     /// Show what an archive holds — counts, dates, media, problems — without any network
     Inspect(inspect::InspectArgs),
+    /// List runs with their progress and what each waits for
+    Status(status::StatusArgs),
     /// Generate shell completions or the man page
     #[command(subcommand)]
     Generate(generate::GenerateCommand),
@@ -262,6 +266,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Logout(args) => login::logout(&global, args),
         Command::Accounts(args) => login::accounts(&global, args),
         Command::Inspect(args) => inspect::run(&global, args),
+        Command::Status(args) => status::run(&global, args),
         Command::Generate(cmd) => generate::run(cmd),
     }
 }

@@ -1,6 +1,7 @@
 //! Local state and execution: the state directory and stored tokens ([`tokens`]), the journal
-//! ([`journal`]) and the rate gates ([`gate`]).
+//! ([`journal`]), the rate gates ([`gate`]) and progress [`events`].
 
+pub mod events;
 pub mod gate;
 pub mod journal;
 pub mod tokens;
