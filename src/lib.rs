@@ -6,5 +6,6 @@
 
 pub mod cli;
 pub mod net;
+pub mod plan;
 pub mod run;
 pub mod source;

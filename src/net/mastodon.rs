@@ -218,6 +218,8 @@ impl Default for InstanceInfo {
 #[serde(default)]
 struct RawInstance {
     domain: Option<String>,
+    /// GoToSocial with a split domain: the domain in handles, beside the host.
+    account_domain: Option<String>,
     uri: Option<String>,
     title: String,
     version: String,
@@ -254,8 +256,24 @@ impl RawInstance {
     fn into_info(self) -> InstanceInfo {
         let d = InstanceInfo::default();
         let c = self.configuration;
+        // v1 `uri` is a bare host on Mastodon but a URL on Pleroma, Akkoma and GoToSocial.
+        let host_of = |s: String| match Url::parse(&s) {
+            Ok(u) if u.host_str().is_some() => {
+                let host = u.host_str().unwrap_or_default().to_string();
+                match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                }
+            }
+            _ => s,
+        };
         InstanceInfo {
-            domain: self.domain.or(self.uri).unwrap_or_default(),
+            domain: self
+                .account_domain
+                .or(self.domain)
+                .or(self.uri)
+                .map(host_of)
+                .unwrap_or_default(),
             title: self.title,
             version: self.version,
             max_characters: c

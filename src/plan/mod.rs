@@ -1,0 +1,3 @@
+//! Pure transforms, no I/O: inputs become the operations to carry out.
+
+pub mod graph;
