@@ -3,9 +3,12 @@
 //! fixed exit code. This is the only layer that knows about terminals.
 
 mod generate;
+mod graph_input;
+mod import;
 mod inspect;
 mod login;
 pub mod render;
+mod resolve;
 pub mod session;
 mod status;
 
@@ -126,6 +129,11 @@ pub enum Command {
     Logout(login::LogoutArgs),
     /// List stored accounts; with --server and a token, show whose the token is
     Accounts(login::AccountsArgs),
+    /// Carry an input into the target account: Mastodon's CSV exports (follows, blocks, mutes,
+    /// domain blocks, lists, bookmarks); resumable
+    Import(import::ImportArgs),
+    /// Verify every handle of a CSV through WebFinger; write a clean, canonical CSV and a report
+    Resolve(resolve::ResolveArgs),
     /// Show what an archive holds — counts, dates, media, problems — without any network
     Inspect(inspect::InspectArgs),
     /// List runs with their progress and what each waits for
@@ -265,6 +273,8 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Login(args) => login::login(&global, args),
         Command::Logout(args) => login::logout(&global, args),
         Command::Accounts(args) => login::accounts(&global, args),
+        Command::Import(args) => import::run(&global, args),
+        Command::Resolve(args) => resolve::run(&global, args),
         Command::Inspect(args) => inspect::run(&global, args),
         Command::Status(args) => status::run(&global, args),
         Command::Generate(cmd) => generate::run(cmd),

@@ -3,5 +3,6 @@
 
 pub mod events;
 pub mod gate;
+pub mod graph;
 pub mod journal;
 pub mod tokens;

@@ -262,12 +262,11 @@ impl Container {
         }
     }
 
-    /// A description of `data/<rel>` for messages: `data/tweets.js` as the user sees it.
+    /// `data/<rel>`: how a file is named in messages and reports, the same for a zip (whatever
+    /// folder holds `data/` in it) and for the extracted folder; the archive's own path is
+    /// given beside it where it matters.
     pub fn display_name(&self, rel: &str) -> String {
-        match &self.kind {
-            Kind::Zip { data, .. } => format!("{data}{rel}"),
-            Kind::Dir { data } => data.join(rel).display().to_string(),
-        }
+        format!("data/{rel}")
     }
 }
 

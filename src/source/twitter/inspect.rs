@@ -132,7 +132,12 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
                 .sum()
         })
         .unwrap_or(0);
-    let mut seen: HashSet<u64> = HashSet::with_capacity(expected.min(20_000_000) as usize);
+    // One compact record per kept entry: the id, and its class and counts packed in 16 bits
+    // (see `Packed`). Duplicates are found after reading, by sorting; this keeps memory at
+    // ~10 bytes per tweet where a hash set would take twice that.
+    let capacity = expected.min(50_000_000) as usize;
+    let mut ids: Vec<u64> = Vec::with_capacity(capacity);
+    let mut packed: Vec<u16> = Vec::with_capacity(capacity);
     let mut deleted: HashSet<u64> = HashSet::new();
     let mut self_replies: Vec<(u64, u64)> = Vec::new();
     // Older versions dropped: (version, latest), checked once every file is read.
@@ -169,41 +174,23 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
                 superseded.push((id.0, latest.0));
                 return;
             }
-            if !seen.insert(id.0) {
-                counts.duplicates += 1;
-                problems.push(
-                    &display,
-                    format!("tweet {id} appears more than once; kept once"),
-                );
-                return;
+            let mut p = Packed::default();
+            p.class = classify(t, account_id);
+            p.community = community;
+            if p.class == Class::SelfReply
+                && let Some(parent) = t.in_reply_to_status_id_str
+            {
+                self_replies.push((id.0, parent.0));
             }
-            counts.total += 1;
-            if community {
-                counts.community += 1;
-            }
-            match classify(t, account_id) {
-                Class::Original => counts.original += 1,
-                Class::SelfReply => {
-                    counts.self_replies += 1;
-                    if let Some(parent) = t.in_reply_to_status_id_str {
-                        self_replies.push((id.0, parent.0));
-                    }
-                }
-                Class::Reply => counts.replies += 1,
-                Class::Retweet => counts.retweets += 1,
-            }
-            if is_quote(t) {
-                counts.quotes += 1;
-            }
+            p.quote = is_quote(t);
             match parse_created_at(&t.created_at) {
                 Some(at) => {
                     let at = at.with_timezone(&Utc);
                     first = Some(first.map_or(at, |f| f.min(at)));
                     last = Some(last.map_or(at, |l| l.max(at)));
                     let second = at.timestamp();
-                    if notes.has_second(second) && notes.join(id, second, &t.full_text).is_some() {
-                        counts.long += 1;
-                    }
+                    p.long =
+                        notes.has_second(second) && notes.join(id, second, &t.full_text).is_some();
                 }
                 None => problems.push(
                     &display,
@@ -219,14 +206,14 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
                     continue;
                 };
                 match kind {
-                    MediaKind::Photo => media.photo += 1,
-                    MediaKind::Video => media.video += 1,
-                    MediaKind::AnimatedGif => media.animated_gif += 1,
+                    MediaKind::Photo => p.photos += 1,
+                    MediaKind::Video => p.videos += 1,
+                    MediaKind::AnimatedGif => p.gifs += 1,
                 }
                 match media_file_name(id, m) {
                     Some(name) if present.contains(&name_hash(&name)) => {}
                     Some(name) => {
-                        media.missing += 1;
+                        p.missing += 1;
                         problems.push(
                             &display,
                             format!(
@@ -236,7 +223,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
                         );
                     }
                     None => {
-                        media.missing += 1;
+                        p.missing += 1;
                         problems.push(
                             &display,
                             format!("tweet {id}: {} has no file name", kind.as_str()),
@@ -244,13 +231,63 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
                     }
                 }
             }
+            ids.push(id.0);
+            packed.push(p.pack());
         })?;
     }
     counts.deleted_excluded = deleted.len() as u64;
+    drop(deleted);
     let tweet_bytes = archive.json_bytes() - bytes_before;
 
+    // Duplicates: the first occurrence of an id is kept (sort a permutation, stable by index).
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (ids[i as usize], i));
+    let mut duplicate_ids = Vec::new();
+    for pair in order.windows(2) {
+        if ids[pair[0] as usize] == ids[pair[1] as usize] {
+            packed[pair[1] as usize] |= Packed::DUPLICATE;
+            duplicate_ids.push(ids[pair[1] as usize]);
+        }
+    }
+    drop(order);
+    for &bits in &packed {
+        if bits & Packed::DUPLICATE != 0 {
+            counts.duplicates += 1;
+            continue;
+        }
+        let p = Packed::unpack(bits);
+        counts.total += 1;
+        match p.class {
+            Class::Original => counts.original += 1,
+            Class::SelfReply => counts.self_replies += 1,
+            Class::Reply => counts.replies += 1,
+            Class::Retweet => counts.retweets += 1,
+        }
+        counts.quotes += u64::from(p.quote);
+        counts.long += u64::from(p.long);
+        counts.community += u64::from(p.community);
+        media.photo += u64::from(p.photos);
+        media.video += u64::from(p.videos);
+        media.animated_gif += u64::from(p.gifs);
+        media.missing += u64::from(p.missing);
+    }
+    drop(packed);
+    duplicate_ids.dedup();
+    for id in duplicate_ids {
+        let file = archive.display_name("tweets.js");
+        problems.push(
+            &file,
+            format!("tweet {id} appears more than once; kept once"),
+        );
+    }
+    // From here on, `ids` is the sorted set of kept ids.
+    ids.sort_unstable();
+    ids.dedup();
+    ids.shrink_to_fit();
+    let present = |id: u64| ids.binary_search(&id).is_ok();
+
     for (version, latest) in superseded {
-        if !seen.contains(&latest) {
+        if !present(latest) {
             let file = archive.display_name("tweets.js");
             problems.push(
                 &file,
@@ -268,8 +305,9 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
             format!("long tweet note {note} matches no tweet in the archive"),
         );
     }
-    let threads = threads(&self_replies, &seen);
-    drop(seen);
+    drop(notes);
+    let threads = threads(&mut self_replies, &ids);
+    drop(ids);
 
     let mut graph = Graph::default();
     for relation in [
@@ -323,42 +361,108 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
     })
 }
 
-/// Groups tweets connected by self-replies whose parent is present (union-find over the edges).
-fn threads(edges: &[(u64, u64)], present: &HashSet<u64>) -> Threads {
-    let mut parent: HashMap<u64, u64> = HashMap::new();
-    fn find(parent: &mut HashMap<u64, u64>, x: u64) -> u64 {
+/// A kept tweet's class and counts in 16 bits: class (2), quote, long, community, photos (3),
+/// videos (2), GIFs (2), missing files (3), and a duplicate mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed {
+    class: Class,
+    quote: bool,
+    long: bool,
+    community: bool,
+    photos: u8,
+    videos: u8,
+    gifs: u8,
+    missing: u8,
+}
+
+impl Default for Packed {
+    fn default() -> Self {
+        Packed {
+            class: Class::Original,
+            quote: false,
+            long: false,
+            community: false,
+            photos: 0,
+            videos: 0,
+            gifs: 0,
+            missing: 0,
+        }
+    }
+}
+
+impl Packed {
+    const DUPLICATE: u16 = 1 << 15;
+
+    fn pack(self) -> u16 {
+        let class = match self.class {
+            Class::Original => 0,
+            Class::SelfReply => 1,
+            Class::Reply => 2,
+            Class::Retweet => 3,
+        };
+        // Twitter allows 4 media per tweet; the fields saturate rather than wrap on odd input.
+        class
+            | u16::from(self.quote) << 2
+            | u16::from(self.long) << 3
+            | u16::from(self.community) << 4
+            | u16::from(self.photos.min(7)) << 5
+            | u16::from(self.videos.min(3)) << 8
+            | u16::from(self.gifs.min(3)) << 10
+            | u16::from(self.missing.min(7)) << 12
+    }
+
+    fn unpack(bits: u16) -> Packed {
+        Packed {
+            class: match bits & 3 {
+                0 => Class::Original,
+                1 => Class::SelfReply,
+                2 => Class::Reply,
+                _ => Class::Retweet,
+            },
+            quote: bits & (1 << 2) != 0,
+            long: bits & (1 << 3) != 0,
+            community: bits & (1 << 4) != 0,
+            photos: ((bits >> 5) & 7) as u8,
+            videos: ((bits >> 8) & 3) as u8,
+            gifs: ((bits >> 10) & 3) as u8,
+            missing: ((bits >> 12) & 7) as u8,
+        }
+    }
+}
+
+/// Groups tweets connected by self-replies whose parent is present (`present` is sorted), by
+/// union-find over the tweets that take part in an edge.
+fn threads(edges: &mut Vec<(u64, u64)>, present: &[u64]) -> Threads {
+    edges.retain(|&(child, parent)| child != parent && present.binary_search(&parent).is_ok());
+    let mut nodes: Vec<u64> = edges.iter().flat_map(|&(c, p)| [c, p]).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let index = |id: u64| nodes.binary_search(&id).expect("every endpoint is a node") as u32;
+    let mut parent: Vec<u32> = (0..nodes.len() as u32).collect();
+    fn find(parent: &mut [u32], x: u32) -> u32 {
         let mut root = x;
-        while let Some(&p) = parent.get(&root) {
-            if p == root {
-                break;
-            }
-            root = p;
+        while parent[root as usize] != root {
+            root = parent[root as usize];
         }
         // Path compression keeps long threads cheap.
         let mut cur = x;
-        while cur != root {
-            let next = parent[&cur];
-            parent.insert(cur, root);
+        while parent[cur as usize] != root {
+            let next = parent[cur as usize];
+            parent[cur as usize] = root;
             cur = next;
         }
         root
     }
-    for &(child, par) in edges {
-        if child == par || !present.contains(&par) {
-            continue;
-        }
-        parent.entry(child).or_insert(child);
-        parent.entry(par).or_insert(par);
-        let a = find(&mut parent, child);
-        let b = find(&mut parent, par);
+    for &(c, p) in edges.iter() {
+        let a = find(&mut parent, index(c));
+        let b = find(&mut parent, index(p));
         if a != b {
-            parent.insert(a, b);
+            parent[a as usize] = b;
         }
     }
-    let nodes: Vec<u64> = parent.keys().copied().collect();
-    let mut sizes: HashMap<u64, u64> = HashMap::new();
-    for n in nodes {
-        let root = find(&mut parent, n);
+    let mut sizes: HashMap<u32, u64> = HashMap::new();
+    for i in 0..parent.len() as u32 {
+        let root = find(&mut parent, i);
         *sizes.entry(root).or_default() += 1;
     }
     Threads {
@@ -374,14 +478,31 @@ mod tests {
 
     #[test]
     fn threads_need_present_parents() {
-        let present: HashSet<u64> = [1, 2, 3, 4, 10, 11, 20].into_iter().collect();
+        let present = [1, 2, 3, 4, 10, 11, 20];
         // 1 <- 2 <- 3, 2 <- 4 (a branch), 10 <- 11, 20 replies to an absent 19.
-        let edges = [(2, 1), (3, 2), (4, 2), (11, 10), (20, 19)];
-        let t = threads(&edges, &present);
+        let mut edges = vec![(2, 1), (3, 2), (4, 2), (11, 10), (20, 19)];
+        let t = threads(&mut edges, &present);
         assert_eq!(t.count, 2);
         assert_eq!(t.longest, 4);
-        let t = threads(&[], &present);
+        let t = threads(&mut Vec::new(), &present);
         assert_eq!((t.count, t.longest), (0, 0));
+    }
+
+    #[test]
+    fn packing_round_trips() {
+        let p = Packed {
+            class: Class::Retweet,
+            quote: true,
+            long: false,
+            community: true,
+            photos: 4,
+            videos: 1,
+            gifs: 1,
+            missing: 3,
+        };
+        assert_eq!(Packed::unpack(p.pack()), p);
+        assert_eq!(p.pack() & Packed::DUPLICATE, 0);
+        assert_eq!(Packed::unpack(Packed::default().pack()), Packed::default());
     }
 
     #[test]

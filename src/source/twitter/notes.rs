@@ -14,8 +14,9 @@ use std::collections::HashMap;
 
 use super::model::Id;
 
-/// Characters of each normalised note kept for the prefix match.
-const KEPT_CHARS: usize = 1000;
+/// Characters of each normalised note kept for the prefix match: a truncated tweet keeps
+/// ~275 characters of the note, so this is enough, and memory stays small per note.
+const KEPT_CHARS: usize = 320;
 
 /// Stands for any t.co link in both texts.
 const LINK: char = '\u{FFFC}';
@@ -31,7 +32,7 @@ pub struct NoteIndex {
 #[derive(Debug)]
 struct NoteKey {
     id: Id,
-    prefix: String,
+    prefix: Box<str>,
     joined_to: Option<Id>,
 }
 
@@ -47,7 +48,7 @@ impl NoteIndex {
             .or_default()
             .push(NoteKey {
                 id,
-                prefix,
+                prefix: prefix.into_boxed_str(),
                 joined_to: None,
             });
         self.total += 1;

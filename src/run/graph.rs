@@ -1,0 +1,944 @@
+//! Recreating a social graph in the target account: follows, blocks, mutes, domain blocks,
+//! list members and bookmarks, resumable and paced.
+//!
+//! Phases, each recorded in the journal so a rerun continues where the last run stopped:
+//! 1. **resolve** every handle through WebFinger (cached a week in the journal), giving each
+//!    item its canonical handle or a failure with its reason;
+//! 2. **plan**: skip duplicates by canonical handle, the account itself and accounts already
+//!    followed or requested; check the follow limit; say what will happen and how long the
+//!    daily follow budget makes it take;
+//! 3. **apply** each item on the target server: `accounts/lookup`, then on 404 a resolving
+//!    search taking only the exact `acct` match (never a fuzzy decoy), then the action, each
+//!    request waiting on the rate gates first;
+//! 4. **confirm** optimistic follows through `relationships`.
+//!
+//! An item is marked `sending` before its action and settled after the answer. Follows,
+//! blocks and mutes are idempotent on the server, so an item found `sending` after a crash is
+//! simply sent again; the journal keeps reports and `status` exact.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::net::http::HttpError;
+use crate::net::mastodon::{Account, FollowOptions, Mastodon, exact_account};
+use crate::net::webfinger::{Outcome, Resolution, Resolver};
+use crate::plan::graph::{GraphItem, Op, follow_limit, skips};
+use crate::source::handle::{Domain, Handle};
+
+use super::events::{Event, Level, Sink};
+use super::gate::{Decision, Family, Gates};
+use super::journal::{CachedLookup, Item, ItemState, Journal, JournalError};
+
+/// How the run behaves.
+#[derive(Debug, Clone, Default)]
+pub struct GraphOptions {
+    /// Stop at the first exhausted rate window instead of waiting (exit code 3).
+    pub no_wait: bool,
+    /// Resolve and plan only; change nothing on the target.
+    pub dry_run: bool,
+    /// Follow the new account of a moved one instead of reporting it.
+    pub follow_moved: bool,
+}
+
+/// Why a run ended before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("stopped: the {family} rate window is exhausted until {until}")]
+    RateWindow {
+        family: String,
+        until: DateTime<Utc>,
+    },
+    #[error(transparent)]
+    Unauthorized(HttpError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("the target server failed")]
+    Server(#[source] HttpError),
+}
+
+/// The end of a run: counts by outcome and by reason.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GraphSummary {
+    pub total: u64,
+    pub done: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub pending: u64,
+    pub skipped_by_reason: HashMap<String, u64>,
+    pub failed_by_reason: HashMap<String, u64>,
+    /// Requests sent to the target server during this run.
+    pub target_requests: u64,
+    /// New follows sent during this run.
+    pub follows_sent: u64,
+}
+
+/// The run's context.
+pub struct GraphRun<'a> {
+    pub client: &'a Mastodon,
+    pub resolver: &'a Resolver,
+    pub journal: &'a mut Journal,
+    pub gates: &'a mut Gates,
+    pub sink: &'a mut dyn Sink,
+    pub options: GraphOptions,
+    pub run_id: i64,
+    /// The account, `user@domain`.
+    pub account: String,
+    pub me: Account,
+    /// The target server's domain, to read local `acct`s.
+    pub home_domain: String,
+    pub requests: u64,
+    pub follows_sent: u64,
+}
+
+fn payload(item: &GraphItem) -> String {
+    serde_json::to_string(item).expect("serializable")
+}
+
+fn decode(item: &Item) -> Option<GraphItem> {
+    serde_json::from_str(&item.payload).ok()
+}
+
+/// The reason text kept for a server's refusal.
+fn refusal(e: &HttpError) -> String {
+    match e {
+        HttpError::Forbidden { message, .. } => format!("refused by the server: {message}"),
+        HttpError::NotFound { .. } => "the target server cannot find this account".into(),
+        HttpError::Gone { .. } => "the account is gone".into(),
+        HttpError::Unprocessable { message, .. } => format!("refused by the server: {message}"),
+        other => other.to_string(),
+    }
+}
+
+impl GraphRun<'_> {
+    /// Waits on the gates for `families`, or stops under `--no-wait`.
+    async fn pace(&mut self, families: &[Family]) -> Result<(), GraphError> {
+        loop {
+            match self.gates.check(families) {
+                Decision::Go => {
+                    self.gates.take(families);
+                    return Ok(());
+                }
+                Decision::Wait { family, until } => {
+                    let limit = self.gates.window(family).limit;
+                    self.journal.set_waiting(
+                        self.run_id,
+                        Some(&format!(
+                            "{} until {}",
+                            family.describe(limit),
+                            until.to_rfc3339()
+                        )),
+                    )?;
+                    self.save_gates()?;
+                    if self.options.no_wait {
+                        return Err(GraphError::RateWindow {
+                            family: family.name().to_string(),
+                            until,
+                        });
+                    }
+                    self.sink.emit(Event::Waiting {
+                        family: family.name().into(),
+                        until,
+                        description: family.describe(limit),
+                    });
+                    let wait = (until - self.gates.now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(std::time::Duration::from_millis(50));
+                    tokio::time::sleep(wait).await;
+                    self.journal.set_waiting(self.run_id, None)?;
+                }
+            }
+        }
+    }
+
+    fn save_gates(&mut self) -> Result<(), GraphError> {
+        for (family, w) in self.gates.snapshot() {
+            if w.learned {
+                self.journal.save_gate(
+                    &self.account,
+                    family.name(),
+                    &super::journal::GateRecord {
+                        limit: w.limit,
+                        remaining: w.remaining,
+                        reset: w.reset,
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one request through the gates, learning from its answer; retries transient
+    /// failures (5xx, network, 429) a few times with backoff.
+    async fn call<T, F, Fut>(&mut self, families: &[Family], mut f: F) -> Result<T, HttpError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<
+                Output = Result<(T, Option<crate::net::http::RateLimit>), HttpError>,
+            >,
+    {
+        let primary = *families.last().unwrap_or(&Family::Api);
+        let mut delay = std::time::Duration::from_millis(500);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Err(e) = self.pace(families).await {
+                return Err(match e {
+                    GraphError::RateWindow { until, .. } => HttpError::RateLimited {
+                        url: String::new(),
+                        rate_limit: Some(crate::net::http::RateLimit {
+                            limit: 0,
+                            remaining: 0,
+                            reset: Some(until),
+                        }),
+                    },
+                    other => HttpError::Invalid {
+                        url: String::new(),
+                        message: other.to_string(),
+                    },
+                });
+            }
+            self.requests += 1;
+            match f().await {
+                Ok((v, rl)) => {
+                    if let Some(rl) = rl {
+                        self.gates.observe(primary, &rl);
+                    }
+                    return Ok(v);
+                }
+                Err(HttpError::RateLimited { url, rate_limit }) => {
+                    self.gates.exhausted(primary, rate_limit.as_ref());
+                    if self.options.no_wait || attempt >= 6 {
+                        return Err(HttpError::RateLimited { url, rate_limit });
+                    }
+                }
+                Err(e) if e.is_transient() && attempt < 4 => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Phase 1: WebFinger every handle not resolved yet (the journal caches answers a week).
+    pub async fn resolve(&mut self, concurrency_note: bool) -> Result<(), GraphError> {
+        let items = self.journal.items(self.run_id, None)?;
+        let todo: Vec<(String, GraphItem)> = items
+            .iter()
+            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
+            .filter_map(|i| decode(i).map(|g| (i.key.clone(), g)))
+            .filter(|(_, g)| g.op.handle().is_some() && g.canonical.is_none())
+            .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let total = todo.len() as u64;
+        self.sink.emit(Event::Phase {
+            phase: "resolve".into(),
+            total,
+        });
+        if concurrency_note {
+            self.sink.emit(Event::Note {
+                level: Level::Info,
+                text: format!("resolving {total} handles through WebFinger"),
+            });
+        }
+        // Cached answers first; the rest concurrently within the resolver's limits.
+        let mut results: Vec<(String, GraphItem, Resolution)> = Vec::new();
+        let mut to_ask = Vec::new();
+        for (key, g) in todo {
+            let handle = g.op.handle().expect("filtered").to_string();
+            match self.journal.cached_lookup(&handle)? {
+                Some(c) if !Outcome::parse(&c.outcome).is_none_or(Outcome::is_transient) => {
+                    let r = Resolution {
+                        handle: handle.clone(),
+                        outcome: Outcome::parse(&c.outcome).expect("checked"),
+                        canonical: c.canonical,
+                        actor: c.actor,
+                        reason: c.reason.unwrap_or_default(),
+                    };
+                    results.push((key, g, r));
+                }
+                _ => to_ask.push((key, g, handle)),
+            }
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for (key, g, handle) in to_ask {
+            let resolver = self.resolver.clone();
+            set.spawn(async move {
+                let r = match Handle::parse(&handle) {
+                    Ok(h) => resolver.resolve(h.username(), &h.ascii_host()).await,
+                    Err(e) => Resolution {
+                        handle: handle.clone(),
+                        outcome: Outcome::InvalidAnswer,
+                        canonical: None,
+                        actor: None,
+                        reason: e.to_string(),
+                    },
+                };
+                (key, g, r)
+            });
+        }
+        let mut done = results.len() as u64;
+        self.sink.emit(Event::Progress {
+            phase: "resolve".into(),
+            done,
+            total,
+        });
+        let settle = |this: &mut Self,
+                      key: String,
+                      mut g: GraphItem,
+                      r: Resolution|
+         -> Result<(), GraphError> {
+            if r.outcome == Outcome::Found {
+                g.canonical = r.canonical.clone();
+                g.actor = r.actor.clone();
+                this.journal.set_payload(this.run_id, &key, &payload(&g))?;
+            } else if r.outcome.is_transient() {
+                // Leave it pending: the next run asks again.
+                this.journal.mark_pending(this.run_id, &key, &r.reason)?;
+            } else {
+                this.journal.mark_failed(this.run_id, &key, &r.reason)?;
+                this.sink.emit(Event::Item {
+                    key: key.clone(),
+                    outcome: "failed".into(),
+                    reason: Some(r.reason.clone()),
+                });
+            }
+            Ok(())
+        };
+        for (key, g, r) in results {
+            settle(self, key, g, r)?;
+        }
+        while let Some(joined) = set.join_next().await {
+            let Ok((key, g, r)) = joined else { continue };
+            let handle = g.op.handle().unwrap_or_default().to_string();
+            if !r.outcome.is_transient() {
+                self.journal.cache_lookup(
+                    &handle,
+                    &CachedLookup {
+                        outcome: r.outcome.as_str().into(),
+                        canonical: r.canonical.clone(),
+                        actor: r.actor.clone(),
+                        reason: Some(r.reason.clone()),
+                        fetched_at: Utc::now(),
+                    },
+                )?;
+            }
+            settle(self, key, g, r)?;
+            done += 1;
+            self.sink.emit(Event::Progress {
+                phase: "resolve".into(),
+                done,
+                total,
+            });
+        }
+        Ok(())
+    }
+
+    /// The accounts followed now (canonical handles, lowercase), through Link pagination.
+    async fn current_follows(&mut self) -> Result<HashSet<String>, GraphError> {
+        let mut set = HashSet::new();
+        let mut next = None;
+        loop {
+            let client = self.client.clone();
+            let id = self.me.id.clone();
+            let n = next.clone();
+            let page = self
+                .call(&[Family::Api], || {
+                    let client = client.clone();
+                    let id = id.clone();
+                    let n = n.clone();
+                    async move {
+                        let p = client.following_page(&id, n).await?;
+                        let rl = p.rate_limit;
+                        Ok((p, rl))
+                    }
+                })
+                .await
+                .map_err(|e| self.fatal(e))?;
+            let empty = page.items.is_empty();
+            for a in page.items {
+                set.insert(self.full_acct(&a.acct));
+            }
+            match page.next {
+                Some(url) if !empty => next = Some(url),
+                _ => return Ok(set),
+            }
+        }
+    }
+
+    fn full_acct(&self, acct: &str) -> String {
+        let acct = acct.to_lowercase();
+        if acct.contains('@') {
+            acct
+        } else {
+            format!("{acct}@{}", self.home_domain.to_lowercase())
+        }
+    }
+
+    fn fatal(&self, e: HttpError) -> GraphError {
+        match e {
+            HttpError::Unauthorized { .. } => GraphError::Unauthorized(e),
+            HttpError::RateLimited { rate_limit, .. } => GraphError::RateWindow {
+                family: "api".into(),
+                until: rate_limit.and_then(|r| r.reset).unwrap_or_else(Utc::now),
+            },
+            other => GraphError::Server(other),
+        }
+    }
+
+    /// Phase 2: skip duplicates, yourself and what is already followed; check the follow limit;
+    /// tell the plan. Returns how many follows remain to send.
+    pub async fn plan(&mut self) -> Result<u64, GraphError> {
+        let items = self.journal.items(self.run_id, None)?;
+        let following = if items
+            .iter()
+            .filter(|i| i.state == ItemState::Pending || i.state == ItemState::Sending)
+            .filter_map(decode)
+            .any(|g| matches!(g.op, Op::Follow { .. }))
+        {
+            self.current_follows().await?
+        } else {
+            HashSet::new()
+        };
+        let open: Vec<(Item, GraphItem)> = items
+            .into_iter()
+            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
+            .filter_map(|i| decode(&i).map(|g| (i, g)))
+            .collect();
+        // Only resolved items (or ones without a handle) can be planned.
+        let ready: Vec<&(Item, GraphItem)> = open
+            .iter()
+            .filter(|(_, g)| g.op.handle().is_none() || g.canonical.is_some())
+            .collect();
+        let keys: Vec<(u64, &Op, String)> = ready
+            .iter()
+            .map(|(_, g)| {
+                let c = g.canonical.clone().unwrap_or_else(|| g.op.key());
+                (g.line, &g.op, c)
+            })
+            .collect();
+        let refs: Vec<(u64, &Op, &str)> =
+            keys.iter().map(|(l, o, c)| (*l, *o, c.as_str())).collect();
+        let me = self.full_acct(&self.me.acct);
+        // Lines already done count as "seen" for duplicates: rows of earlier runs are settled.
+        let decisions = skips(&refs, &me, &following);
+        let mut follows = 0u64;
+        for ((item, _), skip) in ready.iter().zip(decisions) {
+            match skip {
+                Some(s) => {
+                    self.journal
+                        .mark_skipped(self.run_id, &item.key, &s.reason())?;
+                }
+                None => {
+                    if item.key.starts_with("follow:") {
+                        follows += 1;
+                    }
+                }
+            }
+        }
+        let limit = follow_limit(self.me.following_count, self.me.followers_count);
+        let room = limit.saturating_sub(self.me.following_count);
+        if follows > room {
+            self.sink.emit(Event::Note {
+                level: Level::Warning,
+                text: format!(
+                    "the server allows {limit} follows for this account ({} now): only {room} of the {follows} new follows can be made; the rest will be reported",
+                    self.me.following_count
+                ),
+            });
+        }
+        Ok(follows.min(room))
+    }
+
+    /// Finds the account on the target: lookup, then a resolving search (exact match only).
+    async fn find_account(&mut self, canonical: &str) -> Result<Option<Account>, HttpError> {
+        let client = self.client.clone();
+        let acct = canonical.to_string();
+        let found = self
+            .call(&[Family::Api], || {
+                let client = client.clone();
+                let acct = acct.clone();
+                async move {
+                    match client.lookup(&acct).await {
+                        Ok(a) => Ok((Some(a), None)),
+                        Err(HttpError::NotFound { .. }) => Ok((None, None)),
+                        Err(e) => Err(e),
+                    }
+                }
+            })
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        let home = self.home_domain.clone();
+        let results = self
+            .call(&[Family::Api], || {
+                let client = client.clone();
+                let acct = acct.clone();
+                async move {
+                    match client.search_accounts(&acct, true).await {
+                        Ok(r) => Ok((r, None)),
+                        Err(HttpError::NotFound { .. }) => Ok((Vec::new(), None)),
+                        Err(e) => Err(e),
+                    }
+                }
+            })
+            .await?;
+        Ok(exact_account(&results, canonical, &home).cloned())
+    }
+
+    /// Phase 3: carry out every open item, in input order.
+    pub async fn apply(&mut self) -> Result<(), GraphError> {
+        let items: Vec<(Item, GraphItem)> = self
+            .journal
+            .items(self.run_id, None)?
+            .into_iter()
+            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
+            .filter_map(|i| decode(&i).map(|g| (i, g)))
+            .filter(|(_, g)| g.op.handle().is_none() || g.canonical.is_some())
+            .collect();
+        let total = items.len() as u64;
+        if total == 0 {
+            return Ok(());
+        }
+        self.sink.emit(Event::Phase {
+            phase: "apply".into(),
+            total,
+        });
+        let mut lists: Option<HashMap<String, String>> = None;
+        let mut follow_limit_hit: Option<String> = None;
+        for (n, (item, mut g)) in items.into_iter().enumerate() {
+            let key = item.key.clone();
+            if self.options.dry_run {
+                continue;
+            }
+            if let (Some(reason), Op::Follow { .. } | Op::ListMember { .. }) =
+                (&follow_limit_hit, &g.op)
+            {
+                self.journal.mark_failed(self.run_id, &key, reason)?;
+                continue;
+            }
+            let outcome = match self.apply_one(&key, &mut g, &mut lists).await {
+                Ok(v) => Ok(v),
+                Err(StepError::Journal(e)) => return Err(e.into()),
+                Err(StepError::Http(e)) => Err(e),
+            };
+            match outcome {
+                Ok(Some(note)) => {
+                    self.sink.emit(Event::Item {
+                        key: key.clone(),
+                        outcome: "done".into(),
+                        reason: Some(note),
+                    });
+                }
+                Ok(None) => {}
+                Err(e @ HttpError::Unauthorized { .. }) => {
+                    self.journal
+                        .mark_pending(self.run_id, &key, "stopped: token rejected")?;
+                    return Err(GraphError::Unauthorized(e));
+                }
+                Err(HttpError::RateLimited { rate_limit, .. }) => {
+                    self.journal
+                        .mark_pending(self.run_id, &key, "waiting for the rate window")?;
+                    self.save_gates()?;
+                    let until = rate_limit.and_then(|r| r.reset).unwrap_or_else(Utc::now);
+                    let family = if key.starts_with("follow:") {
+                        "follows"
+                    } else {
+                        "api"
+                    };
+                    self.journal.set_waiting(
+                        self.run_id,
+                        Some(&format!(
+                            "{family} rate window until {}",
+                            until.to_rfc3339()
+                        )),
+                    )?;
+                    return Err(GraphError::RateWindow {
+                        family: family.into(),
+                        until,
+                    });
+                }
+                Err(e) if e.is_transient() => {
+                    // Still failing after retries: leave it for the next run.
+                    self.journal
+                        .mark_pending(self.run_id, &key, &e.to_string())?;
+                    self.sink.emit(Event::Note {
+                        level: Level::Warning,
+                        text: format!("{key}: {e}; it will be tried again on the next run"),
+                    });
+                }
+                Err(HttpError::Unprocessable { message, .. })
+                    if matches!(g.op, Op::Follow { .. })
+                        && message.to_lowercase().contains("follow") =>
+                {
+                    let reason = format!("the server's follow limit is reached: {message}");
+                    self.journal.mark_failed(self.run_id, &key, &reason)?;
+                    follow_limit_hit = Some(reason);
+                }
+                Err(e) => {
+                    let reason = refusal(&e);
+                    self.journal.mark_failed(self.run_id, &key, &reason)?;
+                    self.sink.emit(Event::Item {
+                        key: key.clone(),
+                        outcome: "failed".into(),
+                        reason: Some(reason),
+                    });
+                }
+            }
+            self.sink.emit(Event::Progress {
+                phase: "apply".into(),
+                done: n as u64 + 1,
+                total,
+            });
+        }
+        self.save_gates()?;
+        Ok(())
+    }
+
+    /// One item. `Ok(Some(note))` when done with a note, `Ok(None)` when settled otherwise.
+    async fn apply_one(
+        &mut self,
+        key: &str,
+        g: &mut GraphItem,
+        lists: &mut Option<HashMap<String, String>>,
+    ) -> Result<Option<String>, StepError> {
+        let client = self.client.clone();
+        // Find the account on the target (once; the id is kept in the payload).
+        if g.op.handle().is_some() && g.account_id.is_none() {
+            let canonical = g.canonical.clone().expect("resolved");
+            match self.find_account(&canonical).await? {
+                Some(a) => {
+                    g.account_id = Some(a.id.clone());
+                    if let Some(m) = &a.moved {
+                        g.moved_to = Some(self.full_acct(&m.acct));
+                    }
+                    self.journal.set_payload(self.run_id, key, &payload(g))?;
+                }
+                None => {
+                    self.journal.mark_failed(
+                        self.run_id,
+                        key,
+                        "the target server could not find this account",
+                    )?;
+                    return Ok(None);
+                }
+            }
+        }
+        if let (Some(moved), Op::Follow { .. }) = (g.moved_to.clone(), &g.op) {
+            if !self.options.follow_moved {
+                self.journal.mark_failed(
+                    self.run_id,
+                    key,
+                    &format!("the account moved to {moved} (use --follow-moved to follow it)"),
+                )?;
+                return Ok(None);
+            }
+            // Follow the new account instead.
+            match self.find_account(&moved).await? {
+                Some(a) => {
+                    g.account_id = Some(a.id);
+                    g.canonical = Some(moved.clone());
+                    g.moved_to = None;
+                    self.journal.set_payload(self.run_id, key, &payload(g))?;
+                }
+                None => {
+                    self.journal.mark_failed(
+                        self.run_id,
+                        key,
+                        &format!(
+                            "the account moved to {moved}, which the target server cannot find"
+                        ),
+                    )?;
+                    return Ok(None);
+                }
+            }
+        }
+        let id = g.account_id.clone().unwrap_or_default();
+        self.journal.mark_sending(self.run_id, key, None)?;
+        let note = match g.op.clone() {
+            Op::Follow {
+                reblogs,
+                notify,
+                languages,
+                ..
+            } => {
+                let options = FollowOptions {
+                    reblogs,
+                    notify,
+                    languages,
+                };
+                let rel = self
+                    .call(&[Family::Api, Family::Follows], || {
+                        let client = client.clone();
+                        let id = id.clone();
+                        let options = options.clone();
+                        async move { client.follow(&id, &options).await.map(|r| (r, None)) }
+                    })
+                    .await?;
+                self.follows_sent += 1;
+                if rel.requested {
+                    "requested (the account approves followers)".to_string()
+                } else {
+                    g.unconfirmed = true;
+                    self.journal.set_payload(self.run_id, key, &payload(g))?;
+                    "followed".to_string()
+                }
+            }
+            Op::Block { .. } => {
+                self.call(&[Family::Api], || {
+                    let client = client.clone();
+                    let id = id.clone();
+                    async move { client.block(&id).await.map(|r| (r, None)) }
+                })
+                .await?;
+                "blocked".into()
+            }
+            Op::Mute { notifications, .. } => {
+                let n = notifications.unwrap_or(true);
+                self.call(&[Family::Api], || {
+                    let client = client.clone();
+                    let id = id.clone();
+                    async move { client.mute(&id, n).await.map(|r| (r, None)) }
+                })
+                .await?;
+                "muted".into()
+            }
+            Op::DomainBlock { domain } => {
+                let domain = Domain::parse(&domain)
+                    .map(|d| d.ascii().to_string())
+                    .unwrap_or(domain);
+                self.call(&[Family::Api], || {
+                    let client = client.clone();
+                    let domain = domain.clone();
+                    async move { client.block_domain(&domain).await.map(|r| (r, None)) }
+                })
+                .await?;
+                "domain blocked".into()
+            }
+            Op::ListMember { list, .. } => {
+                if lists.is_none() {
+                    let existing = self
+                        .call(&[Family::Api], || {
+                            let client = client.clone();
+                            async move { client.lists().await.map(|r| (r, None)) }
+                        })
+                        .await?;
+                    *lists = Some(existing.into_iter().map(|l| (l.title, l.id)).collect());
+                }
+                let known = lists.as_ref().and_then(|m| m.get(&list).cloned());
+                let list_id = match known {
+                    Some(id) => id,
+                    None => {
+                        let created = self
+                            .call(&[Family::Api], || {
+                                let client = client.clone();
+                                let list = list.clone();
+                                async move { client.create_list(&list).await.map(|r| (r, None)) }
+                            })
+                            .await?;
+                        lists
+                            .get_or_insert_with(HashMap::new)
+                            .insert(list.clone(), created.id.clone());
+                        created.id
+                    }
+                };
+                // Mastodon only lists accounts that are followed: follow first (idempotent).
+                let rel = self
+                    .call(&[Family::Api, Family::Follows], || {
+                        let client = client.clone();
+                        let id = id.clone();
+                        async move {
+                            client
+                                .follow(&id, &FollowOptions::default())
+                                .await
+                                .map(|r| (r, None))
+                        }
+                    })
+                    .await?;
+                if rel.requested && !rel.following {
+                    self.journal.mark_failed(
+                        self.run_id,
+                        key,
+                        "the account approves followers: it can join the list once it accepts",
+                    )?;
+                    return Ok(None);
+                }
+                self.call(&[Family::Api], || {
+                    let client = client.clone();
+                    let list_id = list_id.clone();
+                    let id = id.clone();
+                    async move { client.add_to_list(&list_id, &[id]).await.map(|r| (r, None)) }
+                })
+                .await?;
+                format!("added to list {list}")
+            }
+            Op::Bookmark { uri } => {
+                let found = self
+                    .call(&[Family::Api], || {
+                        let client = client.clone();
+                        let uri = uri.clone();
+                        async move { client.search_status(&uri).await.map(|r| (r, None)) }
+                    })
+                    .await?;
+                let Some(status) = found
+                    .into_iter()
+                    .find(|s| s.uri == uri || s.url.as_deref() == Some(uri.as_str()))
+                else {
+                    self.journal.mark_failed(
+                        self.run_id,
+                        key,
+                        "the target server could not find this post",
+                    )?;
+                    return Ok(None);
+                };
+                self.call(&[Family::Api], || {
+                    let client = client.clone();
+                    let id = status.id.clone();
+                    async move { client.bookmark(&id).await.map(|r| (r, None)) }
+                })
+                .await?;
+                "bookmarked".into()
+            }
+        };
+        self.journal
+            .mark_done(self.run_id, key, g.account_id.as_deref(), Some(&note))?;
+        Ok(Some(note))
+    }
+
+    /// Phase 4: confirm optimistic follows (`following: true` for a remote account is a
+    /// request still in flight) through `relationships`, 40 at a time.
+    pub async fn confirm(&mut self) -> Result<(), GraphError> {
+        if self.options.dry_run {
+            return Ok(());
+        }
+        let items: Vec<(Item, GraphItem)> = self
+            .journal
+            .items(self.run_id, Some(ItemState::Done))?
+            .into_iter()
+            .filter_map(|i| decode(&i).map(|g| (i, g)))
+            .filter(|(_, g)| g.unconfirmed && g.account_id.is_some())
+            .collect();
+        for batch in items.chunks(crate::net::mastodon::RELATIONSHIP_BATCH) {
+            let ids: Vec<String> = batch
+                .iter()
+                .filter_map(|(_, g)| g.account_id.clone())
+                .collect();
+            let client = self.client.clone();
+            let rels = self
+                .call(&[Family::Api], || {
+                    let client = client.clone();
+                    let ids = ids.clone();
+                    async move { client.relationships(&ids).await.map(|r| (r, None)) }
+                })
+                .await
+                .map_err(|e| self.fatal(e))?;
+            let by_id: HashMap<&str, _> = rels.iter().map(|r| (r.id.as_str(), r)).collect();
+            for (item, g) in batch {
+                let id = g.account_id.as_deref().unwrap_or_default();
+                let note = match by_id.get(id) {
+                    Some(r) if r.following => "followed (confirmed)",
+                    Some(r) if r.requested => "requested (waiting for the other server)",
+                    Some(_) => {
+                        self.journal.mark_failed(
+                            self.run_id,
+                            &item.key,
+                            "the follow did not take: the server shows no follow or request",
+                        )?;
+                        continue;
+                    }
+                    None => "followed (the server did not report the relationship)",
+                };
+                let mut g = g.clone();
+                g.unconfirmed = false;
+                self.journal
+                    .set_payload(self.run_id, &item.key, &payload(&g))?;
+                self.journal.mark_done(
+                    self.run_id,
+                    &item.key,
+                    g.account_id.as_deref(),
+                    Some(note),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts for the summary.
+    pub fn summary(&self) -> Result<GraphSummary, GraphError> {
+        let mut s = GraphSummary {
+            target_requests: self.requests,
+            follows_sent: self.follows_sent,
+            ..Default::default()
+        };
+        for i in self.journal.items(self.run_id, None)? {
+            s.total += 1;
+            let reason = i.reason.clone().unwrap_or_default();
+            match i.state {
+                ItemState::Done => s.done += 1,
+                ItemState::Skipped => {
+                    s.skipped += 1;
+                    *s.skipped_by_reason
+                        .entry(reason_class(&reason))
+                        .or_default() += 1;
+                }
+                ItemState::Failed => {
+                    s.failed += 1;
+                    *s.failed_by_reason.entry(reason_class(&reason)).or_default() += 1;
+                }
+                ItemState::Pending | ItemState::Sending => s.pending += 1,
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// A step's failure: the server's (reported per item) or the journal's (fatal).
+enum StepError {
+    Http(HttpError),
+    Journal(JournalError),
+}
+
+impl From<HttpError> for StepError {
+    fn from(e: HttpError) -> Self {
+        StepError::Http(e)
+    }
+}
+
+impl From<JournalError> for StepError {
+    fn from(e: JournalError) -> Self {
+        StepError::Journal(e)
+    }
+}
+
+/// Groups reasons for the summary: "duplicate of line 3" and "duplicate of line 9" are one.
+pub fn reason_class(reason: &str) -> String {
+    let r = reason.to_lowercase();
+    for (needle, class) in [
+        ("duplicate", "duplicate"),
+        ("already followed", "already followed"),
+        ("your own account", "your own account"),
+        ("moved to", "moved"),
+        ("no such account", "not found"),
+        ("could not find", "not found on the target server"),
+        ("gone", "gone"),
+        ("could not be reached", "host unreachable"),
+        ("did not answer in time", "timed out"),
+        ("no activitypub", "not an ActivityPub account"),
+        ("follow limit", "follow limit"),
+        ("refused by the server", "refused by the server"),
+    ] {
+        if r.contains(needle) {
+            return class.to_string();
+        }
+    }
+    if r.contains("webfinger") || r.contains("confirm") || r.contains("invalid") {
+        return "invalid WebFinger answer".into();
+    }
+    reason.chars().take(60).collect()
+}
