@@ -214,7 +214,7 @@ impl Container {
     }
 
     /// Opens `data/<rel>` for streaming.
-    pub fn open_file(&mut self, rel: &str) -> Result<Box<dyn BufRead + '_>, ArchiveError> {
+    pub fn open_file(&mut self, rel: &str) -> Result<Box<dyn BufRead + Send + '_>, ArchiveError> {
         match &mut self.kind {
             Kind::Dir { data } => {
                 let full = data.join(rel);

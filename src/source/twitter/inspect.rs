@@ -174,9 +174,11 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArchiveError> {
                 superseded.push((id.0, latest.0));
                 return;
             }
-            let mut p = Packed::default();
-            p.class = classify(t, account_id);
-            p.community = community;
+            let mut p = Packed {
+                class: classify(t, account_id),
+                community,
+                ..Packed::default()
+            };
             if p.class == Class::SelfReply
                 && let Some(parent) = t.in_reply_to_status_id_str
             {

@@ -514,38 +514,84 @@ impl Archive {
         let path = self.container.path().to_path_buf();
         let mut problems = Vec::new();
         let mut bytes_read = 0u64;
-        let result = (|| {
-            let reader = self.container.open_file(rel)?;
-            let wrap = |source| ArchiveError::File {
-                path: path.clone(),
-                file: file.clone(),
-                source,
-            };
-            let (mut ytd, shape) = YtdReader::open(reader).map_err(wrap)?;
-            if shape != Shape::Array {
-                return Err(wrap(ytd::YtdError::Syntax {
-                    what: "expected a `window.YTD.… = [ … ]` array".into(),
-                    at: ytd.element_position(),
-                }));
-            }
-            while let Some((at, bytes)) = ytd.next_element().map_err(wrap)? {
-                bytes_read += bytes.len() as u64;
-                if let Err(e) = each(at, bytes, &mut problems) {
-                    return Err(ArchiveError::Json {
-                        path: path.clone(),
-                        file: file.clone(),
-                        at: e.at,
-                        message: e.message,
-                    });
+        // Two stages on two threads: one inflates the zip entry and splits it into entries,
+        // the other decodes them. Inflating is about a third of the work, so this pipeline
+        // takes it off the decoding thread's path. Batches are bounded (a few MB in flight).
+        let container = &mut self.container;
+        let result = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, ArchiveError>>(4);
+            let (path2, file2) = (path.clone(), file.clone());
+            scope.spawn(move || {
+                let mut split = || -> Result<(), ArchiveError> {
+                    let wrap = |source| ArchiveError::File {
+                        path: path2.clone(),
+                        file: file2.clone(),
+                        source,
+                    };
+                    let reader = container.open_file(rel)?;
+                    let (mut ytd, shape) = YtdReader::open(reader).map_err(wrap)?;
+                    if shape != Shape::Array {
+                        return Err(wrap(ytd::YtdError::Syntax {
+                            what: "expected a `window.YTD.… = [ … ]` array".into(),
+                            at: ytd.element_position(),
+                        }));
+                    }
+                    let mut batch = Batch::default();
+                    while let Some((at, bytes)) = ytd.next_element().map_err(wrap)? {
+                        batch.push(at, bytes);
+                        if batch.data.len() >= BATCH_BYTES
+                            && tx.send(Ok(std::mem::take(&mut batch))).is_err()
+                        {
+                            // The decoding side stopped (an error): nothing more to do.
+                            return Ok(());
+                        }
+                    }
+                    let _ = tx.send(Ok(batch));
+                    Ok(())
+                };
+                if let Err(e) = split() {
+                    let _ = tx.send(Err(e));
+                }
+            });
+            for batch in rx {
+                let batch = batch?;
+                for (at, start, end) in &batch.items {
+                    let bytes = &batch.data[*start..*end];
+                    bytes_read += bytes.len() as u64;
+                    if let Err(e) = each(*at, bytes, &mut problems) {
+                        return Err(ArchiveError::Json {
+                            path: path.clone(),
+                            file: file.clone(),
+                            at: e.at,
+                            message: e.message,
+                        });
+                    }
                 }
             }
             Ok(())
-        })();
+        });
         self.json_bytes += bytes_read;
         for p in problems {
             self.problem(p.file, p.message);
         }
         result
+    }
+}
+
+/// Entries handed from the splitting thread to the decoding one.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    items: Vec<(ytd::Position, usize, usize)>,
+}
+
+impl Batch {
+    fn push(&mut self, at: ytd::Position, bytes: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(bytes);
+        self.items.push((at, start, self.data.len()));
     }
 }
 
