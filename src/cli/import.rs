@@ -214,6 +214,7 @@ async fn import(
             });
         }
         if !args.dry_run {
+            run.locate().await?;
             run.apply().await?;
             run.confirm().await?;
         }

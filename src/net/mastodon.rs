@@ -376,6 +376,8 @@ pub struct Mastodon {
     http: Http,
     base: Url,
     token: Option<String>,
+    /// The rate-limit headers of the last answer, for the rate gates.
+    last_rate_limit: std::sync::Arc<std::sync::Mutex<Option<RateLimit>>>,
 }
 
 impl std::fmt::Debug for Mastodon {
@@ -397,7 +399,28 @@ pub struct Page<T> {
 
 impl Mastodon {
     pub fn new(http: Http, base: Url, token: Option<String>) -> Mastodon {
-        Mastodon { http, base, token }
+        Mastodon {
+            http,
+            base,
+            token,
+            last_rate_limit: Default::default(),
+        }
+    }
+
+    /// Takes the rate-limit headers of the last answer (each answer's are taken once).
+    pub fn take_rate_limit(&self) -> Option<RateLimit> {
+        self.last_rate_limit.lock().ok()?.take()
+    }
+
+    fn note_rate_limit(&self, r: &Result<Response, HttpError>) {
+        let rl = match r {
+            Ok(resp) => resp.rate_limit,
+            Err(HttpError::RateLimited { rate_limit, .. }) => *rate_limit,
+            Err(_) => None,
+        };
+        if let (Some(rl), Ok(mut last)) = (rl, self.last_rate_limit.lock()) {
+            *last = Some(rl);
+        }
     }
 
     pub fn base(&self) -> &Url {
@@ -413,7 +436,8 @@ impl Mastodon {
     }
 
     async fn send(&self, method: Method, url: Url, body: Body) -> Result<Response, HttpError> {
-        self.http
+        let r = self
+            .http
             .send(Request {
                 method,
                 url,
@@ -422,7 +446,9 @@ impl Mastodon {
                 idempotency_key: None,
                 cap: Cap::Json,
             })
-            .await
+            .await;
+        self.note_rate_limit(&r);
+        r
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, url: Url) -> Result<T, HttpError> {
@@ -824,7 +850,8 @@ impl Mastodon {
         idempotency_key: &str,
     ) -> Result<Posted, HttpError> {
         let body = Body::Json(serde_json::to_value(status).expect("serializable"));
-        self.http
+        let r = self
+            .http
             .send(Request {
                 method: Method::POST,
                 url: self.url("/api/v1/statuses"),
@@ -833,8 +860,9 @@ impl Mastodon {
                 idempotency_key: Some(idempotency_key),
                 cap: Cap::Json,
             })
-            .await?
-            .json()
+            .await;
+        self.note_rate_limit(&r);
+        r?.json()
     }
 
     /// `GET /api/v1/statuses/:id`.

@@ -240,7 +240,7 @@ impl Default for ResolverConfig {
             per_host: 2,
             timeout: Duration::from_secs(10),
             attempts: 3,
-            backoff: Duration::from_secs(2),
+            backoff: Duration::from_secs(1),
             host_failures: 4,
         }
     }

@@ -109,6 +109,9 @@ pub enum Decision {
 pub struct Gates {
     clock: Arc<dyn Clock>,
     windows: HashMap<Family, Window>,
+    /// The period of each family as the server's successive resets show it (a server may run
+    /// other periods than Mastodon's defaults).
+    periods: HashMap<Family, Duration>,
 }
 
 impl Gates {
@@ -116,6 +119,7 @@ impl Gates {
         Gates {
             clock,
             windows: HashMap::new(),
+            periods: HashMap::new(),
         }
     }
 
@@ -145,8 +149,9 @@ impl Gates {
         let w = match self.windows.get(&family) {
             Some(w) if w.reset > now => *w,
             Some(w) if w.learned => {
-                // The learned window is over: the server renews it to its full limit.
-                let (_, period) = family.default_limit();
+                // The learned window is over: the server renews it to its full limit. Its next
+                // reset is a guess (one period on) until the next answer's headers say.
+                let period = self.period(family);
                 let mut reset = w.reset;
                 while reset <= now {
                     reset += period;
@@ -155,13 +160,21 @@ impl Gates {
                     limit: w.limit,
                     remaining: w.limit,
                     reset,
-                    learned: true,
+                    learned: false,
                 }
             }
             _ => self.seed(family),
         };
         self.windows.insert(family, w);
         w
+    }
+
+    /// The family's period: learned from the server's resets, else Mastodon's default.
+    fn period(&self, family: Family) -> Duration {
+        self.periods
+            .get(&family)
+            .copied()
+            .unwrap_or_else(|| family.default_limit().1)
     }
 
     /// Restores a window saved in the journal, when it still applies.
@@ -222,6 +235,16 @@ impl Gates {
         } else {
             reset
         };
+        // Two successive resets a period apart tell the period.
+        if let Some(old) = self.windows.get(&target)
+            && old.learned
+            && reset > old.reset
+        {
+            let step = reset - old.reset;
+            if step > Duration::zero() && step <= period {
+                self.periods.insert(target, step);
+            }
+        }
         self.windows.insert(
             target,
             Window {

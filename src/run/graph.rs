@@ -201,9 +201,10 @@ impl GraphRun<'_> {
                 });
             }
             self.requests += 1;
+            let _ = self.client.take_rate_limit();
             match f().await {
                 Ok((v, rl)) => {
-                    if let Some(rl) = rl {
+                    if let Some(rl) = rl.or_else(|| self.client.take_rate_limit()) {
                         self.gates.observe(primary, &rl);
                     }
                     return Ok(v);
@@ -490,6 +491,117 @@ impl GraphRun<'_> {
             })
             .await?;
         Ok(exact_account(&results, canonical, &home).cloned())
+    }
+
+    /// Finds every open item's account on the target (ids kept in the journal), then asks
+    /// `relationships` 40 at a time and skips follows that already exist or are requested —
+    /// pending requests are not in the following list, so this is the only way to see them.
+    pub async fn locate(&mut self) -> Result<(), GraphError> {
+        if self.options.dry_run {
+            return Ok(());
+        }
+        let items: Vec<(Item, GraphItem)> = self
+            .journal
+            .items(self.run_id, None)?
+            .into_iter()
+            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
+            .filter_map(|i| decode(&i).map(|g| (i, g)))
+            .filter(|(_, g)| g.op.handle().is_some() && g.canonical.is_some())
+            .collect();
+        let todo: Vec<&(Item, GraphItem)> = items
+            .iter()
+            .filter(|(_, g)| g.account_id.is_none())
+            .collect();
+        if !todo.is_empty() {
+            let total = todo.len() as u64;
+            self.sink.emit(Event::Phase {
+                phase: "locate".into(),
+                total,
+            });
+            for (n, (item, g)) in todo.into_iter().enumerate() {
+                let mut g = g.clone();
+                let canonical = g.canonical.clone().expect("filtered");
+                match self.find_account(&canonical).await {
+                    Ok(Some(a)) => {
+                        g.account_id = Some(a.id.clone());
+                        if let Some(m) = &a.moved {
+                            g.moved_to = Some(self.full_acct(&m.acct));
+                        }
+                        self.journal
+                            .set_payload(self.run_id, &item.key, &payload(&g))?;
+                    }
+                    Ok(None) => {
+                        self.journal.mark_failed(
+                            self.run_id,
+                            &item.key,
+                            "the target server could not find this account",
+                        )?;
+                    }
+                    Err(e) if e.is_transient() => {
+                        if let HttpError::RateLimited { .. } = e {
+                            return Err(self.fatal(e));
+                        }
+                        self.journal
+                            .mark_pending(self.run_id, &item.key, &e.to_string())?;
+                    }
+                    Err(e @ HttpError::Unauthorized { .. }) => {
+                        return Err(GraphError::Unauthorized(e));
+                    }
+                    Err(e) => {
+                        self.journal
+                            .mark_failed(self.run_id, &item.key, &refusal(&e))?;
+                    }
+                }
+                self.sink.emit(Event::Progress {
+                    phase: "locate".into(),
+                    done: n as u64 + 1,
+                    total,
+                });
+            }
+        }
+        // Follows that exist already, or wait for approval, cost no request.
+        let follows: Vec<(Item, GraphItem)> = self
+            .journal
+            .items(self.run_id, None)?
+            .into_iter()
+            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
+            .filter_map(|i| decode(&i).map(|g| (i, g)))
+            .filter(|(_, g)| matches!(g.op, Op::Follow { .. }) && g.account_id.is_some())
+            .filter(|(i, _)| i.state == ItemState::Pending)
+            .collect();
+        let client = self.client.clone();
+        for batch in follows.chunks(crate::net::mastodon::RELATIONSHIP_BATCH) {
+            let ids: Vec<String> = batch
+                .iter()
+                .filter_map(|(_, g)| g.account_id.clone())
+                .collect();
+            let rels = self
+                .call(&[Family::Api], || {
+                    let client = client.clone();
+                    let ids = ids.clone();
+                    async move { client.relationships(&ids).await.map(|r| (r, None)) }
+                })
+                .await
+                .map_err(|e| self.fatal(e))?;
+            let by_id: HashMap<&str, _> = rels.iter().map(|r| (r.id.as_str(), r)).collect();
+            for (item, g) in batch {
+                match by_id.get(g.account_id.as_deref().unwrap_or_default()) {
+                    Some(r) if r.following => {
+                        self.journal
+                            .mark_skipped(self.run_id, &item.key, "already followed")?;
+                    }
+                    Some(r) if r.requested => {
+                        self.journal.mark_skipped(
+                            self.run_id,
+                            &item.key,
+                            "already requested (waiting for approval)",
+                        )?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Phase 3: carry out every open item, in input order.
@@ -922,6 +1034,7 @@ pub fn reason_class(reason: &str) -> String {
     for (needle, class) in [
         ("duplicate", "duplicate"),
         ("already followed", "already followed"),
+        ("already requested", "already requested"),
         ("your own account", "your own account"),
         ("moved to", "moved"),
         ("no such account", "not found"),

@@ -516,10 +516,10 @@ impl Archive {
         let mut bytes_read = 0u64;
         // Two stages on two threads: one inflates the zip entry and splits it into entries,
         // the other decodes them. Inflating is about a third of the work, so this pipeline
-        // takes it off the decoding thread's path. Batches are bounded (a few MB in flight).
+        // takes it off the decoding thread's path. Batches are bounded (about 1 MB in flight).
         let container = &mut self.container;
         let result = std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, ArchiveError>>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, ArchiveError>>(2);
             let (path2, file2) = (path.clone(), file.clone());
             scope.spawn(move || {
                 let mut split = || -> Result<(), ArchiveError> {
@@ -536,11 +536,13 @@ impl Archive {
                             at: ytd.element_position(),
                         }));
                     }
-                    let mut batch = Batch::default();
+                    let mut batch = Batch::new();
                     while let Some((at, bytes)) = ytd.next_element().map_err(wrap)? {
                         batch.push(at, bytes);
                         if batch.data.len() >= BATCH_BYTES
-                            && tx.send(Ok(std::mem::take(&mut batch))).is_err()
+                            && tx
+                                .send(Ok(std::mem::replace(&mut batch, Batch::new())))
+                                .is_err()
                         {
                             // The decoding side stopped (an error): nothing more to do.
                             return Ok(());
@@ -579,15 +581,23 @@ impl Archive {
 }
 
 /// Entries handed from the splitting thread to the decoding one.
-const BATCH_BYTES: usize = 1024 * 1024;
+const BATCH_BYTES: usize = 256 * 1024;
 
-#[derive(Default)]
 struct Batch {
     data: Vec<u8>,
     items: Vec<(ytd::Position, usize, usize)>,
 }
 
 impl Batch {
+    /// Sized once, so that batches do not grow by doubling (which would keep twice the bytes
+    /// in flight).
+    fn new() -> Batch {
+        Batch {
+            data: Vec::with_capacity(BATCH_BYTES + 16 * 1024),
+            items: Vec::with_capacity(256),
+        }
+    }
+
     fn push(&mut self, at: ytd::Position, bytes: &[u8]) {
         let start = self.data.len();
         self.data.extend_from_slice(bytes);
