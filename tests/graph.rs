@@ -375,14 +375,16 @@ fn follow_directly(server: &FakeServer, token: &str, acct: &str) -> bool {
 
 #[test]
 fn the_follow_limit_stops_follows_and_reports_them() {
-    let mut config = FakeConfig::default();
-    config.follow_limit = 2;
+    let mut config = FakeConfig {
+        follow_limit: 2,
+        remote_accepts_immediately: true,
+        ..FakeConfig::default()
+    };
     for i in 0..5 {
         config
             .remote_accounts
             .push(RemoteAccountSpec::new(&format!("p{i}@limit.example")).known());
     }
-    config.remote_accepts_immediately = true;
     let server = FakeServer::start(config);
     let token = server.issue_token("alice", "read write follow");
     let env = Env::new();
