@@ -464,3 +464,168 @@ fn a_thousand_follows_over_three_simulated_days_without_a_429_after_the_first_wi
         .count();
     assert!(waits >= 2, "waited through the windows: {}", stdout(&o));
 }
+
+#[test]
+fn killed_at_random_points_and_rerun_follows_each_account_exactly_once() {
+    // Latency on follows stretches the run so that kills land in every phase.
+    let mut config = FakeConfig {
+        remote_accepts_immediately: true,
+        faults: fake::FaultPlan::new(7).rule(fake::FaultRule::new(
+            fake::EndpointClass::Follows,
+            fake::FaultKind::Latency(Duration::from_millis(20)),
+            1.0,
+        )),
+        ..FakeConfig::default()
+    };
+    config.rate_limits = fake::RateLimits::disabled();
+    config.rate_limits.per_token = Some(Limit::new(100_000, 300));
+    let n = 300;
+    for i in 0..n {
+        config.remote_accounts.push(RemoteAccountSpec::new(&format!(
+            "k{i}@kill{}.example",
+            i % 10
+        )));
+    }
+    let server = FakeServer::start(config);
+    let token = server.issue_token("alice", "read write follow");
+    let env = Env::new();
+    let list: String = (0..n)
+        .map(|i| format!("k{i}@kill{}.example\n", i % 10))
+        .collect();
+    std::fs::write(env.path("follows.csv"), list).unwrap();
+    // A deterministic sequence of kill delays (xorshift).
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut kills = 0;
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs < 200, "the import never completed");
+        let mut child = env
+            .command(&server)
+            .env("MIGRATE_SERVER", "social.example")
+            .env("MIGRATE_TOKEN", &token)
+            .args(["import", "follows.csv", "--json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = Duration::from_millis(40 + next() % 400);
+        std::thread::sleep(delay);
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert_eq!(status.code(), Some(0));
+                if kills >= 20 {
+                    break;
+                }
+                // Finished before the kill: start over with a new file to keep killing? No:
+                // the run is complete; rerunning is a no-op. Count it and stop once enough
+                // kills have happened.
+                break;
+            }
+            None => {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    // One last clean run settles everything.
+    let o = env
+        .command(&server)
+        .env("MIGRATE_SERVER", "social.example")
+        .env("MIGRATE_TOKEN", &token)
+        .args(["import", "follows.csv", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert!(
+        kills >= 20,
+        "only {kills} kills landed before the import finished"
+    );
+    let f = followed(&server);
+    let set: HashSet<&String> = f.iter().collect();
+    assert_eq!(f.len(), n, "{kills} kills: every account followed");
+    assert_eq!(set.len(), n, "none twice");
+    let report = read_csv(&env.path("follows.import-report.csv"));
+    assert_eq!(report.len(), n);
+    assert!(
+        report.iter().all(|r| r["outcome"] == "done"),
+        "{:?}",
+        report
+            .iter()
+            .filter(|r| r["outcome"] != "done")
+            .collect::<Vec<_>>()
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        stdout(&o)
+            .lines()
+            .rev()
+            .find(|l| l.contains("\"summary\""))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["done"], n as u64);
+    assert_eq!(summary["pending"], 0);
+    eprintln!("{kills} kills in {runs} runs");
+}
+
+#[test]
+fn two_thousand_handles_over_two_hundred_hosts_some_dead_and_slow() {
+    let mut config = FakeConfig::default();
+    for h in 0..200 {
+        let host = format!("n{h}.example");
+        let behavior = match h % 20 {
+            0 => WebfingerBehavior::Unserved,
+            1 => WebfingerBehavior::Slow {
+                delay: Duration::from_millis(300),
+            },
+            2 => WebfingerBehavior::Gone,
+            _ => WebfingerBehavior::Mastodon,
+        };
+        config = config.webfinger_host(&host, behavior);
+    }
+    let server = FakeServer::start(config);
+    let mut list = String::new();
+    for i in 0..2000 {
+        let h = i % 200;
+        let acct = format!("m{i}@n{h}.example");
+        if h % 20 >= 3 || h % 20 == 1 {
+            server.add_remote_account(&acct, false, false, None);
+        }
+        list.push_str(&acct);
+        list.push('\n');
+    }
+    let env = Env::new();
+    std::fs::write(env.path("many.csv"), list).unwrap();
+    let started = std::time::Instant::now();
+    let o = env.run(&server, &["resolve", "many.csv", "--json"]);
+    let took = started.elapsed();
+    assert_code(&o, 0);
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+    let outcomes = &summary["outcomes"];
+    // 10 unserved hosts × 10, 10 gone hosts × 10, the rest found (slow hosts included).
+    assert_eq!(outcomes["host_unreachable"], 100, "{summary}");
+    assert_eq!(outcomes["gone"], 100, "{summary}");
+    assert_eq!(outcomes["found"], 1800, "{summary}");
+    // The concurrency limits hold: never more than 2 lookups in flight on one host. The slow
+    // hosts (10 handles each at 300 ms, 2 at a time) bound the time from below at 1.5 s.
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    // Dead hosts are given up after a few tries, not asked once per handle forever.
+    let st = server.state();
+    let slow_requests: u64 = st
+        .counters
+        .requests
+        .iter()
+        .filter(|(k, _)| k.contains("n1.example/.well-known/webfinger"))
+        .map(|(_, v)| *v)
+        .sum();
+    assert_eq!(slow_requests, 10, "one request per handle on a slow host");
+}

@@ -429,8 +429,20 @@ impl GraphRun<'_> {
         // Lines already done count as "seen" for duplicates: rows of earlier runs are settled.
         let decisions = skips(&refs, &me, &following);
         let mut follows = 0u64;
-        for ((item, _), skip) in ready.iter().zip(decisions) {
+        for ((item, g), skip) in ready.iter().zip(decisions) {
             match skip {
+                // A follow sent by an earlier run that was stopped before its answer was
+                // recorded: the server has it, so it is done, not skipped.
+                Some(crate::plan::graph::Skip::AlreadyFollowed)
+                    if item.state == ItemState::Sending =>
+                {
+                    self.journal.mark_done(
+                        self.run_id,
+                        &item.key,
+                        g.account_id.as_deref(),
+                        Some("followed (confirmed after an interruption)"),
+                    )?;
+                }
                 Some(s) => {
                     self.journal
                         .mark_skipped(self.run_id, &item.key, &s.reason())?;
@@ -567,7 +579,6 @@ impl GraphRun<'_> {
             .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
             .filter_map(|i| decode(&i).map(|g| (i, g)))
             .filter(|(_, g)| matches!(g.op, Op::Follow { .. }) && g.account_id.is_some())
-            .filter(|(i, _)| i.state == ItemState::Pending)
             .collect();
         let client = self.client.clone();
         for batch in follows.chunks(crate::net::mastodon::RELATIONSHIP_BATCH) {
@@ -585,7 +596,31 @@ impl GraphRun<'_> {
                 .map_err(|e| self.fatal(e))?;
             let by_id: HashMap<&str, _> = rels.iter().map(|r| (r.id.as_str(), r)).collect();
             for (item, g) in batch {
-                match by_id.get(g.account_id.as_deref().unwrap_or_default()) {
+                let rel = by_id.get(g.account_id.as_deref().unwrap_or_default());
+                if item.state == ItemState::Sending {
+                    // Sent by an interrupted run: what the server shows is its outcome.
+                    match rel {
+                        Some(r) if r.following || r.requested => {
+                            let note = if r.following {
+                                "followed (confirmed after an interruption)"
+                            } else {
+                                "requested (confirmed after an interruption)"
+                            };
+                            self.journal.mark_done(
+                                self.run_id,
+                                &item.key,
+                                g.account_id.as_deref(),
+                                Some(note),
+                            )?;
+                        }
+                        // Not there: the request never arrived; it is sent again.
+                        _ => self
+                            .journal
+                            .mark_pending(self.run_id, &item.key, "resent")?,
+                    }
+                    continue;
+                }
+                match rel {
                     Some(r) if r.following => {
                         self.journal
                             .mark_skipped(self.run_id, &item.key, "already followed")?;
