@@ -429,7 +429,14 @@ impl GraphRun<'_> {
         // Lines already done count as "seen" for duplicates: rows of earlier runs are settled.
         let decisions = skips(&refs, &me, &following);
         let mut follows = 0u64;
+        let mut skipped: std::collections::BTreeMap<String, u64> = Default::default();
         for ((item, g), skip) in ready.iter().zip(decisions) {
+            if let Some(s) = &skip
+                && !(matches!(s, crate::plan::graph::Skip::AlreadyFollowed)
+                    && item.state == ItemState::Sending)
+            {
+                *skipped.entry(reason_class(&s.reason())).or_default() += 1;
+            }
             match skip {
                 // A follow sent by an earlier run that was stopped before its answer was
                 // recorded: the server has it, so it is done, not skipped.
@@ -453,6 +460,17 @@ impl GraphRun<'_> {
                     }
                 }
             }
+        }
+        if !skipped.is_empty() {
+            let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            self.sink.emit(Event::Note {
+                level: Level::Info,
+                text: format!(
+                    "skipping {}: {}",
+                    skipped.values().sum::<u64>(),
+                    parts.join(", ")
+                ),
+            });
         }
         let limit = follow_limit(self.me.following_count, self.me.followers_count);
         let room = limit.saturating_sub(self.me.following_count);
