@@ -221,7 +221,18 @@ async fn import(
         Ok::<(), GraphError>(())
     }
     .await;
-    let summary = run.summary().map_err(|e| CliError::new(exit::FAILED, e))?;
+    let mut summary = run.summary().map_err(|e| CliError::new(exit::FAILED, e))?;
+    // Rows that repeat an earlier row's key are one journal item: count them as the report
+    // does, as duplicates.
+    let repeated = repeated_rows(input, run.journal, run_id)?;
+    if repeated > 0 {
+        summary.total += repeated;
+        summary.skipped += repeated;
+        *summary
+            .skipped_by_reason
+            .entry("duplicate".into())
+            .or_default() += repeated;
+    }
     let stop = match outcome {
         Ok(()) => None,
         Err(GraphError::RateWindow { family, until }) => Some(
@@ -423,6 +434,30 @@ fn write_reports(
     Ok(())
 }
 
+/// How many rows share their journal key with an earlier row.
+fn repeated_rows(
+    input: &graph_input::CsvInput,
+    journal: &Journal,
+    run_id: i64,
+) -> Result<u64, CliError> {
+    let items = journal
+        .items(run_id, None)
+        .map_err(|e| CliError::new(exit::FAILED, e))?;
+    let first_line: std::collections::HashMap<&str, i64> =
+        items.iter().map(|i| (i.key.as_str(), i.seq)).collect();
+    Ok(input
+        .file
+        .rows
+        .iter()
+        .filter(|row| {
+            let key = graph_input::items_from_row(row).key();
+            first_line
+                .get(key.as_str())
+                .is_some_and(|&seq| seq as u64 != row.line)
+        })
+        .count() as u64)
+}
+
 fn input_text(entry: &crate::source::mastodon_csv::Entry) -> String {
     use crate::source::mastodon_csv::Entry;
     match entry {
@@ -453,6 +488,16 @@ fn write_web_import(
             continue;
         };
         if item.seq as u64 != row.line || item.state == ItemState::Failed {
+            continue;
+        }
+        // Another spelling of an account already listed, or the account itself: Mastodon's
+        // importer would only fail on them.
+        if item.state == ItemState::Skipped
+            && item
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("duplicate") || r == "your own account")
+        {
             continue;
         }
         let stored: Option<GraphItem> = serde_json::from_str(&item.payload).ok();

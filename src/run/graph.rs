@@ -934,14 +934,26 @@ impl GraphRun<'_> {
                     )?;
                     return Ok(None);
                 }
-                self.call(&[Family::Api], || {
-                    let client = client.clone();
-                    let list_id = list_id.clone();
-                    let id = id.clone();
-                    async move { client.add_to_list(&list_id, &[id]).await.map(|r| (r, None)) }
-                })
-                .await?;
-                format!("added to list {list}")
+                let added = self
+                    .call(&[Family::Api], || {
+                        let client = client.clone();
+                        let list_id = list_id.clone();
+                        let id = id.clone();
+                        async move { client.add_to_list(&list_id, &[id]).await.map(|r| (r, None)) }
+                    })
+                    .await;
+                match added {
+                    Ok(()) => format!("added to list {list}"),
+                    // Adding a member twice is refused (422 "has already been taken"): after a
+                    // lost answer or an interrupted run, that means it is done. We send no
+                    // Accept-Language, so the server's message is in English.
+                    Err(HttpError::Unprocessable { message, .. })
+                        if message.to_lowercase().contains("already been taken") =>
+                    {
+                        format!("already in list {list}")
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Op::Bookmark { uri } => {
                 let found = self
