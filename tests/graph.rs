@@ -629,3 +629,61 @@ fn two_thousand_handles_over_two_hundred_hosts_some_dead_and_slow() {
         .sum();
     assert_eq!(slow_requests, 10, "one request per handle on a slow host");
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_with_exit_3_and_the_rerun_finishes_exactly_once() {
+    let mut config = FakeConfig {
+        remote_accepts_immediately: true,
+        faults: fake::FaultPlan::new(11).rule(fake::FaultRule::new(
+            fake::EndpointClass::Follows,
+            fake::FaultKind::Latency(Duration::from_millis(50)),
+            1.0,
+        )),
+        ..FakeConfig::default()
+    };
+    for i in 0..40 {
+        config
+            .remote_accounts
+            .push(RemoteAccountSpec::new(&format!("c{i}@intr.example")).known());
+    }
+    let server = FakeServer::start(config);
+    let token = server.issue_token("alice", "read write follow");
+    let env = Env::new();
+    let list: String = (0..40).map(|i| format!("c{i}@intr.example\n")).collect();
+    std::fs::write(env.path("follows.csv"), list).unwrap();
+    let child = env
+        .command(&server)
+        .env("MIGRATE_SERVER", "social.example")
+        .env("MIGRATE_TOKEN", &token)
+        .args(["import", "follows.csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let it get into the follows (40 × 50 ms), then interrupt it like a user would.
+    std::thread::sleep(Duration::from_millis(900));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("stopped by Ctrl-C"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("run the same command again"),
+        "{}",
+        stderr(&o)
+    );
+    let partial = followed(&server).len();
+    assert!(partial < 40, "interrupted before the end ({partial})");
+    let o = env
+        .command(&server)
+        .env("MIGRATE_SERVER", "social.example")
+        .env("MIGRATE_TOKEN", &token)
+        .args(["import", "follows.csv"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let f = followed(&server);
+    let set: HashSet<&String> = f.iter().collect();
+    assert_eq!((f.len(), set.len()), (40, 40));
+}
