@@ -616,3 +616,64 @@ fn instance_and_software_detection() {
     let sw = rt.block_on(c.software(&info));
     assert_eq!(sw.software, migrate::net::mastodon::Software::Mastodon);
 }
+
+#[test]
+fn to_picks_among_several_stored_accounts() {
+    let server = FakeServer::start(FakeConfig::default());
+    server.add_local_account("bob");
+    let env = Env::new();
+    login(&server, &env);
+    server.set_logged_in_user("bob");
+    let mut cmd = env.command(&server);
+    cmd.args(["login", "social.example", "--no-browser"]);
+    let mut running = Running::spawn(cmd);
+    let authorize = url_in(&running.wait_for("/oauth/authorize", Duration::from_secs(20)));
+    let code = oob_code(&server, &authorize);
+    running.write_stdin(&format!("{code}\n"));
+    let (status, out, err) = running.finish();
+    assert_eq!(status, Some(0), "{out}\n{err}");
+    std::fs::write(env.path("f.csv"), "nobody@nowhere.example\n").unwrap();
+    // Two accounts and no --to: a usage error naming both.
+    let o = env.run(&server, &["import", "f.csv", "--dry-run"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("alice@social.example") && stderr(&o).contains("bob@social.example"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--to"), "{}", stderr(&o));
+    // --to picks one; the run acts as that account.
+    let o = env.run(
+        &server,
+        &[
+            "--to",
+            "bob@social.example",
+            "import",
+            "f.csv",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_code(&o, 0);
+    let summary = stdout(&o)
+        .lines()
+        .rev()
+        .find(|l| l.contains("\"summary\""))
+        .unwrap()
+        .to_string();
+    assert!(
+        summary.contains("\"account\":\"bob@social.example\""),
+        "{summary}"
+    );
+    // An unknown --to is a clear error with a hint.
+    let o = env.run(
+        &server,
+        &["--to", "carol@social.example", "import", "f.csv"],
+    );
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("no stored account `carol@social.example`"),
+        "{}",
+        stderr(&o)
+    );
+}
