@@ -112,6 +112,17 @@ fn refusal(e: &HttpError) -> String {
 }
 
 impl GraphRun<'_> {
+    /// The items still to settle (pending, or sent by an interrupted run), decoded.
+    fn open_items(&self) -> Result<Vec<(Item, GraphItem)>, GraphError> {
+        Ok(self
+            .journal
+            .items(self.run_id, None)?
+            .into_iter()
+            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
+            .filter_map(|i| decode(&i).map(|g| (i, g)))
+            .collect())
+    }
+
     /// Waits on the gates for `families`, or stops under `--no-wait`.
     async fn pace(&mut self, families: &[Family]) -> Result<(), GraphError> {
         loop {
@@ -531,11 +542,8 @@ impl GraphRun<'_> {
             return Ok(());
         }
         let items: Vec<(Item, GraphItem)> = self
-            .journal
-            .items(self.run_id, None)?
+            .open_items()?
             .into_iter()
-            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
-            .filter_map(|i| decode(&i).map(|g| (i, g)))
             .filter(|(_, g)| g.op.handle().is_some() && g.canonical.is_some())
             .collect();
         let todo: Vec<&(Item, GraphItem)> = items
@@ -591,11 +599,8 @@ impl GraphRun<'_> {
         }
         // Follows that exist already, or wait for approval, cost no request.
         let follows: Vec<(Item, GraphItem)> = self
-            .journal
-            .items(self.run_id, None)?
+            .open_items()?
             .into_iter()
-            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
-            .filter_map(|i| decode(&i).map(|g| (i, g)))
             .filter(|(_, g)| matches!(g.op, Op::Follow { .. }) && g.account_id.is_some())
             .collect();
         let client = self.client.clone();
@@ -660,11 +665,8 @@ impl GraphRun<'_> {
     /// Phase 3: carry out every open item, in input order.
     pub async fn apply(&mut self) -> Result<(), GraphError> {
         let items: Vec<(Item, GraphItem)> = self
-            .journal
-            .items(self.run_id, None)?
+            .open_items()?
             .into_iter()
-            .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
-            .filter_map(|i| decode(&i).map(|g| (i, g)))
             .filter(|(_, g)| g.op.handle().is_none() || g.canonical.is_some())
             .collect();
         let total = items.len() as u64;
