@@ -1,3 +1,5 @@
 //! Pure transforms, no I/O: inputs become the operations to carry out.
 
 pub mod graph;
+pub mod select;
+pub mod text;
