@@ -57,6 +57,64 @@ pub struct ImportArgs {
     /// WebFinger lookups in flight at once on one host
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub per_host: usize,
+
+    /// Archive: also post retweets (as their text with a link to the original)
+    #[arg(long, help_heading = "Archive options")]
+    pub include_retweets: bool,
+
+    /// Archive: also post replies to other people (standalone, with a link to the tweet
+    /// replied to), and the threads under them
+    #[arg(long, help_heading = "Archive options")]
+    pub include_replies: bool,
+
+    /// Archive: only tweets from this day on (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE", value_parser = parse_date, help_heading = "Archive options")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Archive: only tweets up to this day (YYYY-MM-DD, inclusive, or RFC 3339)
+    #[arg(long, value_name = "DATE", value_parser = parse_until, help_heading = "Archive options")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Archive: only tweets with at least this many likes
+    #[arg(long, value_name = "N", help_heading = "Archive options")]
+    pub min_likes: Option<u64>,
+
+    /// Archive: at most this many tweets, the oldest first
+    #[arg(long, value_name = "N", help_heading = "Archive options")]
+    pub limit: Option<usize>,
+
+    /// Archive: the note with the original date added to each post
+    #[arg(
+        long,
+        value_enum,
+        default_value = "date-link",
+        help_heading = "Archive options"
+    )]
+    pub date_note: DateNoteArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DateNoteArg {
+    None,
+    Date,
+    DateLink,
+}
+
+fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(d.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// `--until 2023-05-01` includes that whole day.
+fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(d.with_timezone(&chrono::Utc));
+    }
+    parse_date(s).map(|d| d + chrono::Duration::days(1) - chrono::Duration::seconds(1))
 }
 
 pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<u8, CliError> {
@@ -66,17 +124,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<u8, CliError> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
     {
-        return Err(CliError::new(
-            exit::USAGE,
-            anyhow::anyhow!(
-                "`{}` is a Twitter/X archive; importing its posts is not available in this version",
-                args.input.display()
-            ),
-        )
-        .with_hint(Some(
-            "`migrate inspect` shows what it holds; `migrate import` takes Mastodon's CSV exports"
-                .into(),
-        )));
+        return archive_dry_run(global, &args);
     }
     let input = graph_input::read_csv(&args.input, args.kind)?;
     let target = session::target(global)?;
@@ -310,6 +358,99 @@ async fn import(
         Some(e) => Err(e),
         None => Ok(exit::OK),
     }
+}
+
+/// `import archive.zip --dry-run`: the plan of the posts, without any server.
+fn archive_dry_run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
+    use crate::plan::posts::{Limits, dry_run};
+    use crate::plan::select::Selection;
+    use crate::plan::text::{DateNote, TextOptions};
+    if !args.dry_run {
+        return Err(CliError::new(
+            exit::USAGE,
+            anyhow::anyhow!(
+                "`{}` is a Twitter/X archive; posting its tweets is not available in this version",
+                args.input.display()
+            ),
+        )
+        .with_hint(Some(
+            "`migrate import <archive> --dry-run` shows what would be posted; `migrate inspect` what the archive holds"
+                .into(),
+        )));
+    }
+    let selection = Selection {
+        include_retweets: args.include_retweets,
+        include_replies: args.include_replies,
+        since: args.since,
+        until: args.until,
+        min_likes: args.min_likes,
+        limit: args.limit,
+        ..Selection::default()
+    };
+    let notes = match args.date_note {
+        DateNoteArg::None => DateNote::None,
+        DateNoteArg::Date => DateNote::Date,
+        DateNoteArg::DateLink => DateNote::DateLink,
+    };
+    let limits = Limits::default();
+    let report = dry_run(
+        &args.input,
+        &selection,
+        &TextOptions::default(),
+        notes,
+        &limits,
+    )
+    .map_err(|e| {
+        let hint = e.hint();
+        CliError::new(exit::USAGE, e).with_hint(hint)
+    })?;
+    if global.json {
+        let line = serde_json::json!({"event": "summary", "dry_run": true, "plan": report});
+        super::write_stdout(&format!("{line}\n"))?;
+        return Ok(exit::OK);
+    }
+    if global.quiet {
+        return Ok(exit::OK);
+    }
+    let mut s = format!(
+        "Dry run of {} (Mastodon's default limits: {} characters, {} media per post):\n\n",
+        args.input.display(),
+        limits.max_characters,
+        limits.max_media_attachments
+    );
+    s.push_str(&format!(
+        "  {} tweets; {} to post as {} statuses ({} split into chains, {} with their full long text)\n",
+        report.tweets, report.tweets_posted, report.statuses, report.split_tweets, report.long_tweets
+    ));
+    s.push_str(&format!(
+        "  {} media files to upload{}\n",
+        report.media,
+        if report.media_missing > 0 {
+            format!(
+                ", {} missing from the archive (posted without them)",
+                report.media_missing
+            )
+        } else {
+            String::new()
+        }
+    ));
+    if report.orphans > 0 {
+        s.push_str(&format!(
+            "  {} replies posted on their own (the tweet they answer is not posted)\n",
+            report.orphans
+        ));
+    }
+    for (reason, n) in &report.skipped {
+        s.push_str(&format!("  skipped: {n} {reason}\n"));
+    }
+    s.push_str(&format!(
+        "\nAt Mastodon's limits ({} posts per 3 h, {} uploads per 30 min) this takes about {}.\nNothing was sent.\n",
+        limits.statuses_per_3h,
+        limits.media_per_30min,
+        human_duration((report.hours * 3600.0) as u64)
+    ));
+    super::write_stdout(&s)?;
+    Ok(exit::OK)
 }
 
 fn plan_text(

@@ -488,6 +488,24 @@ impl Archive {
         Ok(index)
     }
 
+    /// Streams the notes of `note-tweet.js` (long tweets' full texts), one at a time.
+    pub fn for_each_note(
+        &mut self,
+        mut f: impl FnMut(&model::Note<'_>),
+    ) -> Result<(), ArchiveError> {
+        if !self.container.exists("note-tweet.js") {
+            return Ok(());
+        }
+        let display = self.display_name("note-tweet.js");
+        self.stream("note-tweet.js", |at, bytes, problems| {
+            if let Some(model::NoteEntry { note }) = decode_or_skip(&display, at, bytes, problems)?
+            {
+                f(&note);
+            }
+            Ok(())
+        })
+    }
+
     /// Streams the entries of a `window.YTD` file decoded as `T`; entries of another shape are
     /// problems.
     fn for_each_entry<T: serde::de::DeserializeOwned>(

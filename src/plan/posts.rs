@@ -1,0 +1,274 @@
+//! What `migrate import archive.zip --dry-run` reports: which tweets become posts, how many
+//! statuses that makes once long texts are split to the server's limit, how many media files,
+//! what is skipped and why, and how long the server's rate limits make it take. Nothing is sent.
+//!
+//! Three streaming passes over the archive keep memory small: candidates (a few bytes per
+//! tweet) for the selection, the full texts of the long tweets that were selected, then each
+//! selected tweet's text, split as it will be posted.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::source::twitter::model::{Note, NoteCore, NoteUrl};
+use crate::source::twitter::{Archive, ArchiveError, Id, MediaKind, TweetSource};
+
+use super::select::{Candidate, Selection, select};
+use super::text::{DateNote, TextOptions, date_note, note_text, split, tweet_text, tweet_url};
+
+/// The server's limits that shape the posts (Mastodon's defaults unless the server says).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_characters: usize,
+    pub characters_reserved_per_url: usize,
+    pub max_media_attachments: usize,
+    /// Statuses per 3 hours, media uploads per 30 minutes.
+    pub statuses_per_3h: u64,
+    pub media_per_30min: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_characters: 500,
+            characters_reserved_per_url: 23,
+            max_media_attachments: 4,
+            statuses_per_3h: 300,
+            media_per_30min: 30,
+        }
+    }
+}
+
+/// The dry run's figures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DryRun {
+    /// Tweets read (after dropping older versions of edited tweets and deleted tweets).
+    pub tweets: u64,
+    /// Tweets that become posts.
+    pub tweets_posted: u64,
+    /// Statuses to create: split parts and media follow-ups included.
+    pub statuses: u64,
+    /// Tweets whose text is split into a chain.
+    pub split_tweets: u64,
+    /// Tweets posted with their full `note-tweet.js` text.
+    pub long_tweets: u64,
+    pub media: u64,
+    /// Media whose file is not in the archive: the post goes without them.
+    pub media_missing: u64,
+    /// Self-replies posted on their own (their parent is not posted).
+    pub orphans: u64,
+    pub skipped: BTreeMap<String, u64>,
+    /// Hours the server's limits make the import take, at least.
+    pub hours: f64,
+}
+
+fn owned_core(core: &NoteCore<'_>) -> NoteCore<'static> {
+    NoteCore {
+        text: core.text.clone().into_owned().into(),
+        urls: core
+            .urls
+            .iter()
+            .map(|u| NoteUrl {
+                short_url: u.short_url.clone().into_owned().into(),
+                expanded_url: u.expanded_url.clone().into_owned().into(),
+            })
+            .collect(),
+    }
+}
+
+/// Plans the import of the archive at `path` (see the module doc).
+pub fn dry_run(
+    path: &Path,
+    selection: &Selection,
+    text: &TextOptions,
+    notes_mode: DateNote,
+    limits: &Limits,
+) -> Result<DryRun, ArchiveError> {
+    let mut archive = Archive::open(path)?;
+    let account = archive.account().map(|a| a.account_id);
+    let screen_name = archive
+        .account()
+        .map(|a| a.username.clone())
+        .unwrap_or_else(|| "i".into());
+    let mut notes = archive.read_notes()?;
+    let files = archive.tweet_files().to_vec();
+
+    // Pass 1: candidates.
+    let mut deleted: HashSet<u64> = HashSet::new();
+    let mut candidates = Vec::new();
+    let mut long: HashMap<Id, Id> = HashMap::new();
+    for file in &files {
+        if file.source == TweetSource::Deleted {
+            archive.for_each_tweet(file, |t| {
+                deleted.insert(t.id_str.0);
+            })?;
+            continue;
+        }
+        archive.for_each_tweet(file, |t| {
+            if deleted.contains(&t.id_str.0) {
+                return;
+            }
+            if t.edit_info
+                .as_ref()
+                .and_then(|e| e.latest_version())
+                .is_some_and(|latest| latest != t.id_str)
+            {
+                return;
+            }
+            if let Some(c) = Candidate::of(t, account) {
+                let second = c.created_at.timestamp();
+                if notes.has_second(second)
+                    && let Some(note) = notes.join(t.id_str, second, &t.full_text)
+                {
+                    long.insert(t.id_str, note);
+                }
+                candidates.push(c);
+            }
+        })?;
+    }
+    // Duplicates (the same id twice) are posted once.
+    let mut seen = HashSet::new();
+    candidates.retain(|c| seen.insert(c.id));
+    drop(seen);
+    let mut report = DryRun {
+        tweets: candidates.len() as u64,
+        ..DryRun::default()
+    };
+    let plan = select(candidates, selection);
+    for (_, reason) in &plan.skipped {
+        let key = reason.text();
+        let key = key.split(" (").next().unwrap_or(&key).to_string();
+        *report.skipped.entry(key).or_default() += 1;
+    }
+    report.orphans = plan.posts.iter().filter(|p| p.orphan.is_some()).count() as u64;
+    report.tweets_posted = plan.posts.len() as u64;
+    let posted: HashSet<Id> = plan.posts.iter().map(|p| p.id).collect();
+    drop(plan);
+
+    // Pass 2: the full texts of the long tweets that are posted.
+    let wanted_notes: HashMap<Id, Id> = long
+        .iter()
+        .filter(|(tweet, _)| posted.contains(tweet))
+        .map(|(tweet, note)| (*note, *tweet))
+        .collect();
+    let mut note_texts: HashMap<Id, NoteCore<'static>> = HashMap::new();
+    if !wanted_notes.is_empty() {
+        archive.for_each_note(|n: &Note<'_>| {
+            if let Some(tweet) = wanted_notes.get(&n.note_tweet_id) {
+                note_texts.insert(*tweet, owned_core(&n.core));
+            }
+        })?;
+    }
+
+    // Pass 3: each posted tweet's text, split as it will be posted, and its media.
+    let media_present: HashMap<String, HashSet<u64>> = files
+        .iter()
+        .map(|f| {
+            (
+                f.media_dir.clone(),
+                archive.container().file_name_hashes(&f.media_dir),
+            )
+        })
+        .collect();
+    for file in &files {
+        if file.source == TweetSource::Deleted {
+            continue;
+        }
+        let present = &media_present[&file.media_dir];
+        archive.for_each_tweet(file, |t| {
+            if !posted.contains(&t.id_str) {
+                return;
+            }
+            let options = TextOptions {
+                drop_reply_mentions: t.in_reply_to_user_id_str.is_some()
+                    && t.in_reply_to_user_id_str == account,
+                ..text.clone()
+            };
+            let body = match note_texts.get(&t.id_str) {
+                Some(core) => {
+                    report.long_tweets += 1;
+                    note_text(core, &options).text
+                }
+                None => tweet_text(t, &options).text,
+            };
+            let note = crate::source::twitter::parse_created_at(&t.created_at).and_then(|at| {
+                date_note(
+                    at.with_timezone(&chrono::Utc),
+                    &tweet_url(&screen_name, t.id_str),
+                    notes_mode,
+                )
+            });
+            let parts = split(
+                &body,
+                note.as_deref(),
+                limits.max_characters,
+                limits.characters_reserved_per_url,
+            )
+            .len()
+            .max(1) as u64;
+            if parts > 1 {
+                report.split_tweets += 1;
+            }
+            // Media: at most `max_media_attachments` per status, and a video or GIF never
+            // with anything else; the rest go into follow-up replies.
+            let mut images = 0u64;
+            let mut videos = 0u64;
+            for m in t.extended_entities.iter().flat_map(|e| e.media.iter()) {
+                let Some(kind) = MediaKind::of(m) else {
+                    continue;
+                };
+                let file = crate::source::twitter::media_file_name(t.id_str, m);
+                let here =
+                    file.is_some_and(|f| present.contains(&crate::source::twitter::name_hash(&f)));
+                if !here {
+                    report.media_missing += 1;
+                    continue;
+                }
+                report.media += 1;
+                match kind {
+                    MediaKind::Photo => images += 1,
+                    MediaKind::Video | MediaKind::AnimatedGif => videos += 1,
+                }
+            }
+            let per = limits.max_media_attachments.max(1) as u64;
+            // The first status carries the images (or the first video); the rest follow.
+            let media_statuses = if videos > 0 {
+                videos + images.div_ceil(per)
+            } else {
+                images.div_ceil(per)
+            };
+            let extra = media_statuses.saturating_sub(1);
+            report.statuses += parts + extra;
+        })?;
+    }
+    report.hours = hours(report.statuses, report.media, limits);
+    Ok(report)
+}
+
+/// How long the limits make `statuses` posts and `media` uploads take: every window after the
+/// first is waited for (3 h for posts, 30 min for uploads), and the per-token API limit (300
+/// requests per 5 min: a post, an upload and a poll per medium) bounds the pace within them.
+pub fn hours(statuses: u64, media: u64, limits: &Limits) -> f64 {
+    let windows = |n: u64, per: u64| n.div_ceil(per.max(1)).saturating_sub(1) as f64;
+    let status_hours = windows(statuses, limits.statuses_per_3h) * 3.0;
+    let media_hours = windows(media, limits.media_per_30min) * 0.5;
+    let api_hours = (statuses + 2 * media) as f64 / 300.0 * (5.0 / 60.0);
+    status_hours.max(media_hours).max(api_hours)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_at_the_limits() {
+        let l = Limits::default();
+        // Within the first windows: the API pace only.
+        assert!((hours(31, 6, &l) - 43.0 / 300.0 * 5.0 / 60.0).abs() < 1e-9);
+        // 1,842 posts: six more 3-hour windows.
+        assert_eq!(hours(1842, 0, &l), 18.0);
+        // 611 uploads: twenty more half-hour windows.
+        assert_eq!(hours(10, 611, &l), 10.0);
+    }
+}

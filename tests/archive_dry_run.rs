@@ -1,0 +1,90 @@
+//! `migrate import archive.zip --dry-run`: the plan of the posts, without any server. Figures
+//! for `fixtures/sample-archive.zip` are derived from its description in `fixtures/README.md`.
+
+use std::process::Command;
+
+fn migrate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .env_clear()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn plan(args: &[&str]) -> serde_json::Value {
+    let mut all = vec![
+        "import",
+        "fixtures/sample-archive.zip",
+        "--dry-run",
+        "--json",
+    ];
+    all.extend_from_slice(args);
+    let o = migrate(&all);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(line["event"], "summary");
+    assert_eq!(line["dry_run"], true);
+    line["plan"].clone()
+}
+
+#[test]
+fn default_selection_of_the_sample() {
+    let p = plan(&[]);
+    // 40 tweets = 20 original + 11 self-replies + 7 replies + 2 retweets.
+    assert_eq!(p["tweets"], 40);
+    // Posted: the 20 originals and 10 self-replies; the 11th self-reply continues a reply to
+    // @musselbed, so it goes with that reply.
+    assert_eq!(p["tweets_posted"], 30);
+    assert_eq!(p["skipped"]["a reply to someone else"], 7);
+    assert_eq!(p["skipped"]["a retweet"], 2);
+    assert_eq!(
+        p["skipped"]["part of a thread that starts with a reply to someone else"],
+        1
+    );
+    // Two self-replies answer tweets that are not there (an unknown id, the deleted D1).
+    assert_eq!(p["orphans"], 2);
+    // Of the 3 long tweets, one is a reply (skipped): 2 carry their note text.
+    assert_eq!(p["long_tweets"], 2);
+    // Every part fits the limit; a long text becomes a chain.
+    assert!(p["statuses"].as_u64().unwrap() >= 30);
+    assert!(p["split_tweets"].as_u64().unwrap() >= 1);
+    // The one missing media file belongs to a posted tweet.
+    assert_eq!(p["media_missing"], 1);
+}
+
+#[test]
+fn inclusions_and_filters_change_the_plan() {
+    let p = plan(&["--include-replies", "--include-retweets"]);
+    assert_eq!(p["tweets_posted"], 40);
+    assert_eq!(p["orphans"], 2);
+    let p = plan(&["--limit", "5"]);
+    assert_eq!(p["tweets_posted"], 5);
+    assert_eq!(p["skipped"]["past --limit"], 25);
+    let p = plan(&["--since", "2030-01-01"]);
+    assert_eq!(p["tweets_posted"], 0);
+    assert_eq!(p["statuses"], 0);
+}
+
+#[test]
+fn posting_an_archive_is_refused_honestly_without_dry_run() {
+    let o = migrate(&["import", "fixtures/sample-archive.zip"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not available in this version"), "{err}");
+    assert!(err.contains("--dry-run"), "{err}");
+}
+
+#[test]
+fn the_human_plan_says_nothing_was_sent() {
+    let o = migrate(&["import", "fixtures/sample-archive.zip", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("30 to post as"), "{out}");
+    assert!(out.contains("Nothing was sent."), "{out}");
+}
