@@ -72,12 +72,19 @@ fn inclusions_and_filters_change_the_plan() {
 }
 
 #[test]
-fn posting_an_archive_is_refused_honestly_without_dry_run() {
-    let o = migrate(&["import", "fixtures/sample-archive.zip"]);
+fn posting_needs_an_account_but_the_dry_run_does_not() {
+    let state = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["import", "fixtures/sample-archive.zip"])
+        .env_clear()
+        .env("MIGRATE_HOME", state.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("not available in this version"), "{err}");
-    assert!(err.contains("--dry-run"), "{err}");
+    assert!(err.contains("no account is logged in"), "{err}");
+    assert!(err.contains("migrate login"), "{err}");
 }
 
 #[test]

@@ -40,6 +40,37 @@ impl Default for Limits {
     }
 }
 
+/// One media file of a post, as the archive holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DraftMedia {
+    /// The file, relative to the archive's `data/` folder.
+    pub file: String,
+    /// `photo`, `video` or `animated_gif`.
+    pub kind: String,
+}
+
+/// A tweet as it will be posted: its text parts (a chain when split), its media grouped by
+/// status (the first group goes with the first part; later groups are follow-up replies), and
+/// what it replies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Draft {
+    pub tweet: Id,
+    /// Its place in the posting order (oldest first).
+    pub order: u64,
+    /// The posted tweet this one replies to.
+    pub reply_to: Option<Id>,
+    /// Why a self-reply is posted on its own.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub orphan: Option<String>,
+    pub parts: Vec<String>,
+    pub media: Vec<Vec<DraftMedia>>,
+    /// Media the archive lacks, reported.
+    pub missing: Vec<String>,
+    pub language: Option<String>,
+    /// The original tweet's address, for reports.
+    pub url: String,
+}
+
 /// The dry run's figures.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DryRun {
@@ -77,13 +108,26 @@ fn owned_core(core: &NoteCore<'_>) -> NoteCore<'static> {
     }
 }
 
-/// Plans the import of the archive at `path` (see the module doc).
+/// Plans the import of the archive at `path` (see the module doc), without keeping the drafts.
 pub fn dry_run(
     path: &Path,
     selection: &Selection,
     text: &TextOptions,
     notes_mode: DateNote,
     limits: &Limits,
+) -> Result<DryRun, ArchiveError> {
+    plan_posts(path, selection, text, notes_mode, limits, |_| {})
+}
+
+/// Plans the import and hands each post's [`Draft`] to `on_draft` (in archive order; their
+/// `order` field gives the posting order).
+pub fn plan_posts(
+    path: &Path,
+    selection: &Selection,
+    text: &TextOptions,
+    notes_mode: DateNote,
+    limits: &Limits,
+    mut on_draft: impl FnMut(Draft),
 ) -> Result<DryRun, ArchiveError> {
     let mut archive = Archive::open(path)?;
     let account = archive.account().map(|a| a.account_id);
@@ -143,13 +187,17 @@ pub fn dry_run(
     }
     report.orphans = plan.posts.iter().filter(|p| p.orphan.is_some()).count() as u64;
     report.tweets_posted = plan.posts.len() as u64;
-    let posted: HashSet<Id> = plan.posts.iter().map(|p| p.id).collect();
-    drop(plan);
+    let posted: HashMap<Id, (u64, Option<Id>, Option<String>)> = plan
+        .posts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, (i as u64, p.reply_to, p.orphan)))
+        .collect();
 
     // Pass 2: the full texts of the long tweets that are posted.
     let wanted_notes: HashMap<Id, Id> = long
         .iter()
-        .filter(|(tweet, _)| posted.contains(tweet))
+        .filter(|(tweet, _)| posted.contains_key(tweet))
         .map(|(tweet, note)| (*note, *tweet))
         .collect();
     let mut note_texts: HashMap<Id, NoteCore<'static>> = HashMap::new();
@@ -176,10 +224,11 @@ pub fn dry_run(
             continue;
         }
         let present = &media_present[&file.media_dir];
+        let media_dir = file.media_dir.clone();
         archive.for_each_tweet(file, |t| {
-            if !posted.contains(&t.id_str) {
+            let Some((order, reply_to, orphan)) = posted.get(&t.id_str) else {
                 return;
-            }
+            };
             let options = TextOptions {
                 drop_reply_mentions: t.in_reply_to_user_id_str.is_some()
                     && t.in_reply_to_user_id_str == account,
@@ -199,14 +248,13 @@ pub fn dry_run(
                     notes_mode,
                 )
             });
-            let parts = split(
+            let texts = split(
                 &body,
                 note.as_deref(),
                 limits.max_characters,
                 limits.characters_reserved_per_url,
-            )
-            .len()
-            .max(1) as u64;
+            );
+            let parts = texts.len().max(1) as u64;
             if parts > 1 {
                 report.split_tweets += 1;
             }
@@ -214,21 +262,36 @@ pub fn dry_run(
             // with anything else; the rest go into follow-up replies.
             let mut images = 0u64;
             let mut videos = 0u64;
+            let mut image_files = Vec::new();
+            let mut video_files = Vec::new();
+            let mut missing = Vec::new();
             for m in t.extended_entities.iter().flat_map(|e| e.media.iter()) {
                 let Some(kind) = MediaKind::of(m) else {
                     continue;
                 };
                 let file = crate::source::twitter::media_file_name(t.id_str, m);
-                let here =
-                    file.is_some_and(|f| present.contains(&crate::source::twitter::name_hash(&f)));
-                if !here {
+                let here = file
+                    .as_ref()
+                    .is_some_and(|f| present.contains(&crate::source::twitter::name_hash(f)));
+                let Some(file) = file.filter(|_| here) else {
                     report.media_missing += 1;
+                    missing.push(kind.as_str().to_string());
                     continue;
-                }
+                };
                 report.media += 1;
+                let item = DraftMedia {
+                    file: format!("{media_dir}/{file}"),
+                    kind: kind.as_str().to_string(),
+                };
                 match kind {
-                    MediaKind::Photo => images += 1,
-                    MediaKind::Video | MediaKind::AnimatedGif => videos += 1,
+                    MediaKind::Photo => {
+                        images += 1;
+                        image_files.push(item);
+                    }
+                    MediaKind::Video | MediaKind::AnimatedGif => {
+                        videos += 1;
+                        video_files.push(item);
+                    }
                 }
             }
             let per = limits.max_media_attachments.max(1) as u64;
@@ -240,6 +303,27 @@ pub fn dry_run(
             };
             let extra = media_statuses.saturating_sub(1);
             report.statuses += parts + extra;
+            // Groups: images `per` at a time first, then each video or GIF on its own.
+            let mut groups: Vec<Vec<DraftMedia>> = image_files
+                .chunks(per as usize)
+                .map(<[DraftMedia]>::to_vec)
+                .collect();
+            groups.extend(video_files.into_iter().map(|v| vec![v]));
+            on_draft(Draft {
+                tweet: t.id_str,
+                order: *order,
+                reply_to: *reply_to,
+                orphan: orphan.clone(),
+                parts: if texts.is_empty() {
+                    vec![String::new()]
+                } else {
+                    texts
+                },
+                media: groups,
+                missing,
+                language: crate::plan::text::language(t.lang.as_deref()),
+                url: tweet_url(&screen_name, t.id_str),
+            });
         })?;
     }
     report.hours = hours(report.statuses, report.media, limits);

@@ -5,4 +5,5 @@ pub mod events;
 pub mod gate;
 pub mod graph;
 pub mod journal;
+pub mod posts;
 pub mod tokens;

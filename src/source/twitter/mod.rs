@@ -147,6 +147,11 @@ impl Archive {
         &self.container
     }
 
+    /// For reading media files (`open_file`).
+    pub fn container_mut(&mut self) -> &mut Container {
+        &mut self.container
+    }
+
     pub fn manifest(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
     }
