@@ -254,6 +254,18 @@ impl Gates {
                 learned: true,
             },
         );
+        // Mastodon's headers describe the throttle closest to exhaustion, so every other one
+        // the request counted against — the API throttle, always — has at least as much left.
+        // Without this, a window learned long ago would be counted down locally to zero while
+        // the answers only spoke of another family.
+        if target != Family::Api {
+            let mut api = self.window(Family::Api);
+            let floor = rl.remaining.min(api.limit);
+            if api.remaining < floor {
+                api.remaining = floor;
+                self.windows.insert(Family::Api, api);
+            }
+        }
     }
 
     /// A 429 for a request of `family`: that family (or the API throttle, as the headers say)
@@ -354,6 +366,34 @@ mod tests {
         );
         assert_eq!(g.window(Family::Api).remaining, 3);
         assert_eq!(g.window(Family::Follows).remaining, 400);
+    }
+
+    #[test]
+    fn headers_of_another_family_bound_the_api_window_from_below() {
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
+        let mut g = Gates::new(clock);
+        g.observe(
+            Family::Api,
+            &RateLimit {
+                limit: 300,
+                remaining: 2,
+                reset: Some(at("2026-11-26T14:05:00Z")),
+            },
+        );
+        g.take(&[Family::Api]);
+        g.take(&[Family::Api]);
+        assert_eq!(g.window(Family::Api).remaining, 0);
+        // The follows family is the closest to exhaustion at 150 left: the API has at least 150.
+        g.observe(
+            Family::Follows,
+            &RateLimit {
+                limit: 400,
+                remaining: 150,
+                reset: Some(at("2026-11-27T00:00:00Z")),
+            },
+        );
+        assert_eq!(g.window(Family::Api).remaining, 150);
+        assert_eq!(g.check(&[Family::Api, Family::Follows]), Decision::Go);
     }
 
     #[test]
