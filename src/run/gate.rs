@@ -230,8 +230,14 @@ impl Gates {
         let api_like = rl.limit == api_limit && reset - now <= api_period + Duration::seconds(5);
         let target = if api_like { Family::Api } else { family };
         let (_, period) = target.default_limit();
-        let reset = if reset <= now || reset - now > period + Duration::minutes(1) {
-            self.window(target).reset
+        // A reset already past (a slow answer, a skewed clock) means the window reopens now: a
+        // second from now, so that a hostile server cannot make us retry in a hot loop. One
+        // absurdly far ahead is bounded by the family's own period.
+        let reset = if reset <= now {
+            now + Duration::seconds(1)
+        } else if reset - now > period + Duration::minutes(1) {
+            let own = self.window(target).reset;
+            own.min(now + period)
         } else {
             reset
         };
@@ -413,7 +419,7 @@ mod tests {
             Decision::Wait { until, .. } => assert!(until <= at("2026-11-26T15:00:00Z")),
             Decision::Go => panic!("should wait"),
         }
-        // In the past: not believed either; the window's own reset stands.
+        // In the past: the window reopens a second from now (never a hot loop, never a day).
         let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:00:00Z"))));
         let mut g = Gates::new(clock);
         g.exhausted(
@@ -428,7 +434,7 @@ mod tests {
             g.check(&[Family::Media]),
             Decision::Wait {
                 family: Family::Media,
-                until: at("2026-11-26T14:30:00Z")
+                until: at("2026-11-26T14:00:01Z")
             }
         );
     }
