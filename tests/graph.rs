@@ -458,11 +458,14 @@ fn a_thousand_follows_over_three_simulated_days_without_a_429_after_the_first_wi
         "{:?}",
         started.elapsed()
     );
-    let waits = stdout(&o)
-        .lines()
-        .filter(|l| l.contains("\"waiting\""))
-        .count();
-    assert!(waits >= 2, "waited through the windows: {}", stdout(&o));
+    // The follows fell on at least three (simulated) UTC days, at most 400 a day: the client
+    // kept to the daily window rather than to its own timing (which varies with load).
+    let mut per_day: HashMap<chrono::NaiveDate, u64> = HashMap::new();
+    for f in &st.follows {
+        *per_day.entry(f.created_at.date_naive()).or_default() += 1;
+    }
+    assert!(per_day.len() >= 3, "{per_day:?}");
+    assert!(per_day.values().all(|&n| n <= 400), "{per_day:?}");
 }
 
 #[test]

@@ -252,7 +252,12 @@ async fn import(
         client,
         resolver,
         journal,
-        gates: &mut gates,
+        pacer: crate::run::pacer::Pacer {
+            client,
+            gates: &mut gates,
+            no_wait: args.no_wait,
+            requests: 0,
+        },
         sink,
         options: GraphOptions {
             no_wait: args.no_wait,
@@ -263,7 +268,6 @@ async fn import(
         account: account.clone(),
         me: me.clone(),
         home_domain,
-        requests: 0,
         follows_sent: 0,
     };
     let outcome = async {
@@ -275,7 +279,7 @@ async fn import(
             .iter()
             .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
             .count() as u64;
-        let window = run.gates.window(Family::Follows);
+        let window = run.pacer.gates.window(Family::Follows);
         let plan = plan_text(kind, open, follows, window.remaining, window.limit, window.reset);
         run.sink.emit(Event::Note {
             level: Level::Info,
@@ -556,33 +560,24 @@ fn post_archive(
         let mut run = PostRun {
             client: &client,
             journal: &mut journal,
-            gates: &mut gates,
+            pacer: crate::run::pacer::Pacer {
+                client: &client,
+                gates: &mut gates,
+                no_wait: args.no_wait,
+                requests: 0,
+            },
             sink: &mut renderer,
             archive: &mut archive,
             run_id,
             account: account.clone(),
             visibility: args.visibility.as_str().to_string(),
             instance,
-            no_wait: args.no_wait,
-            requests: 0,
         };
         let outcome = tokio::select! {
             r = run.run() => r,
             _ = tokio::signal::ctrl_c() => Err(PostError::RateWindow { family: "ctrl-c".into(), until: chrono::Utc::now() }),
         };
-        for (family, w) in gates.snapshot() {
-            if w.learned {
-                let _ = journal.save_gate(
-                    &account,
-                    family.name(),
-                    &crate::run::journal::GateRecord {
-                        limit: w.limit,
-                        remaining: w.remaining,
-                        reset: w.reset,
-                    },
-                );
-            }
-        }
+        let _ = run.pacer.save(run.journal, &account);
         write_post_reports(args, &journal, run_id)?;
         let items = journal
             .items(run_id, None)

@@ -28,8 +28,9 @@ use crate::plan::graph::{GraphItem, Op, follow_limit, skips};
 use crate::source::handle::{Domain, Handle};
 
 use super::events::{Event, Level, Sink};
-use super::gate::{Decision, Family, Gates};
+use super::gate::Family;
 use super::journal::{CachedLookup, Item, ItemState, Journal, JournalError};
+use super::pacer::{PaceError, Pacer, Waits};
 
 /// How the run behaves.
 #[derive(Debug, Clone, Default)]
@@ -79,7 +80,7 @@ pub struct GraphRun<'a> {
     pub client: &'a Mastodon,
     pub resolver: &'a Resolver,
     pub journal: &'a mut Journal,
-    pub gates: &'a mut Gates,
+    pub pacer: Pacer<'a>,
     pub sink: &'a mut dyn Sink,
     pub options: GraphOptions,
     pub run_id: i64,
@@ -88,7 +89,6 @@ pub struct GraphRun<'a> {
     pub me: Account,
     /// The target server's domain, to read local `acct`s.
     pub home_domain: String,
-    pub requests: u64,
     pub follows_sent: u64,
 }
 
@@ -123,115 +123,38 @@ impl GraphRun<'_> {
             .collect())
     }
 
-    /// Waits on the gates for `families`, or stops under `--no-wait`.
-    async fn pace(&mut self, families: &[Family]) -> Result<(), GraphError> {
-        loop {
-            match self.gates.check(families) {
-                Decision::Go => {
-                    self.gates.take(families);
-                    return Ok(());
-                }
-                Decision::Wait { family, until } => {
-                    let limit = self.gates.window(family).limit;
-                    self.journal.set_waiting(
-                        self.run_id,
-                        Some(&format!(
-                            "{} until {}",
-                            family.describe(limit),
-                            until.to_rfc3339()
-                        )),
-                    )?;
-                    self.save_gates()?;
-                    if self.options.no_wait {
-                        return Err(GraphError::RateWindow {
-                            family: family.name().to_string(),
-                            until,
-                        });
-                    }
-                    self.sink.emit(Event::Waiting {
-                        family: family.name().into(),
-                        until,
-                        description: family.describe(limit),
-                    });
-                    let wait = (until - self.gates.now())
-                        .to_std()
-                        .unwrap_or_default()
-                        .max(std::time::Duration::from_millis(50));
-                    tokio::time::sleep(wait).await;
-                    self.journal.set_waiting(self.run_id, None)?;
-                }
-            }
-        }
-    }
-
     fn save_gates(&mut self) -> Result<(), GraphError> {
-        for (family, w) in self.gates.snapshot() {
-            if w.learned {
-                self.journal.save_gate(
-                    &self.account,
-                    family.name(),
-                    &super::journal::GateRecord {
-                        limit: w.limit,
-                        remaining: w.remaining,
-                        reset: w.reset,
-                    },
-                )?;
-            }
-        }
-        Ok(())
+        Ok(self.pacer.save(self.journal, &self.account)?)
     }
 
-    /// Sends one request through the gates, learning from its answer; retries transient
-    /// failures (5xx, network, 429) a few times with backoff.
-    async fn call<T, F, Fut>(&mut self, families: &[Family], mut f: F) -> Result<T, HttpError>
+    /// Sends one request at the server's pace (see [`Pacer::call`]); a window that stops the
+    /// run comes back as a 429 carrying its reset.
+    async fn call<T, F, Fut>(&mut self, families: &[Family], f: F) -> Result<T, HttpError>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<
-                Output = Result<(T, Option<crate::net::http::RateLimit>), HttpError>,
-            >,
+        Fut: std::future::Future<Output = Result<T, HttpError>>,
     {
-        let primary = *families.last().unwrap_or(&Family::Api);
-        let mut delay = std::time::Duration::from_millis(500);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            if let Err(e) = self.pace(families).await {
-                return Err(match e {
-                    GraphError::RateWindow { until, .. } => HttpError::RateLimited {
-                        url: String::new(),
-                        rate_limit: Some(crate::net::http::RateLimit {
-                            limit: 0,
-                            remaining: 0,
-                            reset: Some(until),
-                        }),
-                    },
-                    other => HttpError::Invalid {
-                        url: String::new(),
-                        message: other.to_string(),
-                    },
-                });
-            }
-            self.requests += 1;
-            let _ = self.client.take_rate_limit();
-            match f().await {
-                Ok((v, rl)) => {
-                    if let Some(rl) = rl.or_else(|| self.client.take_rate_limit()) {
-                        self.gates.observe(primary, &rl);
-                    }
-                    return Ok(v);
-                }
-                Err(HttpError::RateLimited { url, rate_limit }) => {
-                    self.gates.exhausted(primary, rate_limit.as_ref());
-                    if self.options.no_wait || attempt >= 6 {
-                        return Err(HttpError::RateLimited { url, rate_limit });
-                    }
-                }
-                Err(e) if e.is_transient() && attempt < 4 => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Err(e) => return Err(e),
-            }
+        let mut waits = Waits {
+            journal: self.journal,
+            sink: &mut *self.sink,
+            run_id: self.run_id,
+            account: &self.account,
+        };
+        match self.pacer.call(families, &mut waits, f).await {
+            Ok(v) => Ok(v),
+            Err(PaceError::Http(e)) => Err(e),
+            Err(PaceError::Window { until, .. }) => Err(HttpError::RateLimited {
+                url: String::new(),
+                rate_limit: Some(crate::net::http::RateLimit {
+                    limit: 0,
+                    remaining: 0,
+                    reset: Some(until),
+                }),
+            }),
+            Err(PaceError::Journal(e)) => Err(HttpError::Invalid {
+                url: String::new(),
+                message: e.to_string(),
+            }),
         }
     }
 
@@ -364,11 +287,7 @@ impl GraphRun<'_> {
                     let client = client.clone();
                     let id = id.clone();
                     let n = n.clone();
-                    async move {
-                        let p = client.following_page(&id, n).await?;
-                        let rl = p.rate_limit;
-                        Ok((p, rl))
-                    }
+                    async move { client.following_page(&id, n).await }
                 })
                 .await
                 .map_err(|e| self.fatal(e))?;
@@ -507,8 +426,8 @@ impl GraphRun<'_> {
                 let acct = acct.clone();
                 async move {
                     match client.lookup(&acct).await {
-                        Ok(a) => Ok((Some(a), None)),
-                        Err(HttpError::NotFound { .. }) => Ok((None, None)),
+                        Ok(a) => Ok(Some(a)),
+                        Err(HttpError::NotFound { .. }) => Ok(None),
                         Err(e) => Err(e),
                     }
                 }
@@ -524,8 +443,8 @@ impl GraphRun<'_> {
                 let acct = acct.clone();
                 async move {
                     match client.search_accounts(&acct, true).await {
-                        Ok(r) => Ok((r, None)),
-                        Err(HttpError::NotFound { .. }) => Ok((Vec::new(), None)),
+                        Ok(r) => Ok(r),
+                        Err(HttpError::NotFound { .. }) => Ok(Vec::new()),
                         Err(e) => Err(e),
                     }
                 }
@@ -613,7 +532,7 @@ impl GraphRun<'_> {
                 .call(&[Family::Api], || {
                     let client = client.clone();
                     let ids = ids.clone();
-                    async move { client.relationships(&ids).await.map(|r| (r, None)) }
+                    async move { client.relationships(&ids).await }
                 })
                 .await
                 .map_err(|e| self.fatal(e))?;
@@ -845,7 +764,7 @@ impl GraphRun<'_> {
                         let client = client.clone();
                         let id = id.clone();
                         let options = options.clone();
-                        async move { client.follow(&id, &options).await.map(|r| (r, None)) }
+                        async move { client.follow(&id, &options).await }
                     })
                     .await?;
                 self.follows_sent += 1;
@@ -861,7 +780,7 @@ impl GraphRun<'_> {
                 self.call(&[Family::Api], || {
                     let client = client.clone();
                     let id = id.clone();
-                    async move { client.block(&id).await.map(|r| (r, None)) }
+                    async move { client.block(&id).await }
                 })
                 .await?;
                 "blocked".into()
@@ -871,7 +790,7 @@ impl GraphRun<'_> {
                 self.call(&[Family::Api], || {
                     let client = client.clone();
                     let id = id.clone();
-                    async move { client.mute(&id, n).await.map(|r| (r, None)) }
+                    async move { client.mute(&id, n).await }
                 })
                 .await?;
                 "muted".into()
@@ -883,7 +802,7 @@ impl GraphRun<'_> {
                 self.call(&[Family::Api], || {
                     let client = client.clone();
                     let domain = domain.clone();
-                    async move { client.block_domain(&domain).await.map(|r| (r, None)) }
+                    async move { client.block_domain(&domain).await }
                 })
                 .await?;
                 "domain blocked".into()
@@ -893,7 +812,7 @@ impl GraphRun<'_> {
                     let existing = self
                         .call(&[Family::Api], || {
                             let client = client.clone();
-                            async move { client.lists().await.map(|r| (r, None)) }
+                            async move { client.lists().await }
                         })
                         .await?;
                     *lists = Some(existing.into_iter().map(|l| (l.title, l.id)).collect());
@@ -906,7 +825,7 @@ impl GraphRun<'_> {
                             .call(&[Family::Api], || {
                                 let client = client.clone();
                                 let list = list.clone();
-                                async move { client.create_list(&list).await.map(|r| (r, None)) }
+                                async move { client.create_list(&list).await }
                             })
                             .await?;
                         lists
@@ -920,12 +839,7 @@ impl GraphRun<'_> {
                     .call(&[Family::Api, Family::Follows], || {
                         let client = client.clone();
                         let id = id.clone();
-                        async move {
-                            client
-                                .follow(&id, &FollowOptions::default())
-                                .await
-                                .map(|r| (r, None))
-                        }
+                        async move { client.follow(&id, &FollowOptions::default()).await }
                     })
                     .await?;
                 if rel.requested && !rel.following {
@@ -941,7 +855,7 @@ impl GraphRun<'_> {
                         let client = client.clone();
                         let list_id = list_id.clone();
                         let id = id.clone();
-                        async move { client.add_to_list(&list_id, &[id]).await.map(|r| (r, None)) }
+                        async move { client.add_to_list(&list_id, &[id]).await }
                     })
                     .await;
                 match added {
@@ -962,7 +876,7 @@ impl GraphRun<'_> {
                     .call(&[Family::Api], || {
                         let client = client.clone();
                         let uri = uri.clone();
-                        async move { client.search_status(&uri).await.map(|r| (r, None)) }
+                        async move { client.search_status(&uri).await }
                     })
                     .await?;
                 let Some(status) = found
@@ -979,7 +893,7 @@ impl GraphRun<'_> {
                 self.call(&[Family::Api], || {
                     let client = client.clone();
                     let id = status.id.clone();
-                    async move { client.bookmark(&id).await.map(|r| (r, None)) }
+                    async move { client.bookmark(&id).await }
                 })
                 .await?;
                 "bookmarked".into()
@@ -1013,7 +927,7 @@ impl GraphRun<'_> {
                 .call(&[Family::Api], || {
                     let client = client.clone();
                     let ids = ids.clone();
-                    async move { client.relationships(&ids).await.map(|r| (r, None)) }
+                    async move { client.relationships(&ids).await }
                 })
                 .await
                 .map_err(|e| self.fatal(e))?;
@@ -1051,7 +965,7 @@ impl GraphRun<'_> {
     /// Counts for the summary.
     pub fn summary(&self) -> Result<GraphSummary, GraphError> {
         let mut s = GraphSummary {
-            target_requests: self.requests,
+            target_requests: self.pacer.requests,
             follows_sent: self.follows_sent,
             ..Default::default()
         };

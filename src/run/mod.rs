@@ -5,5 +5,6 @@ pub mod events;
 pub mod gate;
 pub mod graph;
 pub mod journal;
+pub mod pacer;
 pub mod posts;
 pub mod tokens;

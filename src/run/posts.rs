@@ -18,14 +18,15 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::net::http::{HttpError, RateLimit};
+use crate::net::http::HttpError;
 use crate::net::mastodon::{InstanceInfo, Mastodon, NewStatus, Posted};
 use crate::plan::posts::Draft;
 use crate::source::twitter::Archive;
 
 use super::events::{Event, Level, Sink};
-use super::gate::{Decision, Family, Gates};
+use super::gate::Family;
 use super::journal::{ItemState, Journal, JournalError};
+use super::pacer::{PaceError, Pacer, Waits};
 
 /// A tweet's journal payload: its draft and its progress.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,15 +92,13 @@ pub enum PostError {
 pub struct PostRun<'a> {
     pub client: &'a Mastodon,
     pub journal: &'a mut Journal,
-    pub gates: &'a mut Gates,
+    pub pacer: Pacer<'a>,
     pub sink: &'a mut dyn Sink,
     pub archive: &'a mut Archive,
     pub run_id: i64,
     pub account: String,
     pub visibility: String,
     pub instance: InstanceInfo,
-    pub no_wait: bool,
-    pub requests: u64,
 }
 
 enum Step {
@@ -134,74 +133,29 @@ fn mime_of(file: &str) -> &'static str {
 }
 
 impl PostRun<'_> {
-    /// Waits on the gates for `families` (or stops under `--no-wait`), then counts the request.
-    async fn pace(&mut self, families: &[Family]) -> Result<(), PostError> {
-        loop {
-            match self.gates.check(families) {
-                Decision::Go => {
-                    self.gates.take(families);
-                    return Ok(());
-                }
-                Decision::Wait { family, until } => {
-                    let limit = self.gates.window(family).limit;
-                    if self.no_wait {
-                        self.journal.set_waiting(
-                            self.run_id,
-                            Some(&format!(
-                                "{} until {}",
-                                family.describe(limit),
-                                until.to_rfc3339()
-                            )),
-                        )?;
-                        return Err(PostError::RateWindow {
-                            family: family.name().into(),
-                            until,
-                        });
-                    }
-                    self.sink.emit(Event::Waiting {
-                        family: family.name().into(),
-                        until,
-                        description: family.describe(limit),
-                    });
-                    let wait = (until - self.gates.now()).to_std().unwrap_or_default();
-                    tokio::time::sleep(wait.max(std::time::Duration::from_millis(50))).await;
-                }
-            }
-        }
-    }
-
-    /// One request through the gates, retried with backoff on 5xx, network errors and 429.
-    async fn call<T, F, Fut>(&mut self, families: &[Family], mut f: F) -> Result<T, Step>
+    /// Sends one request at the server's pace (see [`Pacer::call`]).
+    async fn call<T, F, Fut>(&mut self, families: &[Family], f: F) -> Result<T, Step>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, HttpError>>,
     {
-        let primary = *families.last().unwrap_or(&Family::Api);
-        let mut delay = std::time::Duration::from_millis(500);
-        for attempt in 1.. {
-            self.pace(families).await.map_err(Step::Stop)?;
-            self.requests += 1;
-            let _ = self.client.take_rate_limit();
-            let result = f().await;
-            let rl: Option<RateLimit> = self.client.take_rate_limit();
-            match result {
-                Ok(v) => {
-                    if let Some(rl) = rl {
-                        self.gates.observe(primary, &rl);
-                    }
-                    return Ok(v);
-                }
-                Err(HttpError::RateLimited { rate_limit, .. }) if attempt < 6 => {
-                    self.gates.exhausted(primary, rate_limit.as_ref());
-                }
-                Err(e) if e.is_transient() && attempt < 5 => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Err(e) => return Err(Step::Http(e)),
-            }
-        }
-        unreachable!("the loop returns")
+        let mut waits = Waits {
+            journal: self.journal,
+            sink: &mut *self.sink,
+            run_id: self.run_id,
+            account: &self.account,
+        };
+        self.pacer
+            .call(families, &mut waits, f)
+            .await
+            .map_err(|e| match e {
+                PaceError::Http(e) => Step::Http(e),
+                PaceError::Journal(e) => Step::Journal(e),
+                PaceError::Window { family, until } => Step::Stop(PostError::RateWindow {
+                    family: family.name().into(),
+                    until,
+                }),
+            })
     }
 
     /// Posts every open tweet in order.

@@ -1,0 +1,156 @@
+//! Sending a request at the server's pace: wait on the rate gates first (or stop under
+//! `--no-wait`), learn from the answer's headers, close a gate on a 429, and retry transient
+//! failures with backoff. Shared by every run that talks to the target server.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::net::http::{HttpError, RateLimit};
+use crate::net::mastodon::Mastodon;
+
+use super::events::{Event, Sink};
+use super::gate::{Decision, Family, Gates};
+use super::journal::{GateRecord, Journal, JournalError};
+
+/// Why a paced request did not get an answer.
+#[derive(Debug)]
+pub enum PaceError {
+    /// A window is exhausted and `--no-wait` says stop (or 429s kept coming).
+    Window {
+        family: Family,
+        until: DateTime<Utc>,
+    },
+    Http(HttpError),
+    Journal(JournalError),
+}
+
+/// Tries per request for transient failures (5xx, network) and for 429s.
+const TRANSIENT_TRIES: u32 = 4;
+const RATE_LIMITED_TRIES: u32 = 6;
+
+/// The pacing state of a run, and what it reports waits to.
+pub struct Pacer<'a> {
+    pub client: &'a Mastodon,
+    pub gates: &'a mut Gates,
+    pub no_wait: bool,
+    /// Requests sent to the target server.
+    pub requests: u64,
+}
+
+/// Where a run records that it waits: the journal (for `migrate status`) and the user.
+pub struct Waits<'a> {
+    pub journal: &'a Journal,
+    pub sink: &'a mut dyn Sink,
+    pub run_id: i64,
+    pub account: &'a str,
+}
+
+impl Pacer<'_> {
+    /// Saves the windows learned from the server, so a rerun knows the budget spent.
+    pub fn save(&self, journal: &Journal, account: &str) -> Result<(), JournalError> {
+        for (family, w) in self.gates.snapshot() {
+            if w.learned {
+                journal.save_gate(
+                    account,
+                    family.name(),
+                    &GateRecord {
+                        limit: w.limit,
+                        remaining: w.remaining,
+                        reset: w.reset,
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits on the gates for `families`, then counts the request against them.
+    async fn pace(&mut self, families: &[Family], waits: &mut Waits<'_>) -> Result<(), PaceError> {
+        loop {
+            match self.gates.check(families) {
+                Decision::Go => {
+                    self.gates.take(families);
+                    return Ok(());
+                }
+                Decision::Wait { family, until } => {
+                    let limit = self.gates.window(family).limit;
+                    let what = format!("{} until {}", family.describe(limit), until.to_rfc3339());
+                    waits
+                        .journal
+                        .set_waiting(waits.run_id, Some(&what))
+                        .map_err(PaceError::Journal)?;
+                    self.save(waits.journal, waits.account)
+                        .map_err(PaceError::Journal)?;
+                    if self.no_wait {
+                        return Err(PaceError::Window { family, until });
+                    }
+                    waits.sink.emit(Event::Waiting {
+                        family: family.name().into(),
+                        until,
+                        description: family.describe(limit),
+                    });
+                    let wait = (until - self.gates.now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(Duration::from_millis(50));
+                    tokio::time::sleep(wait).await;
+                    waits
+                        .journal
+                        .set_waiting(waits.run_id, None)
+                        .map_err(PaceError::Journal)?;
+                }
+            }
+        }
+    }
+
+    /// Sends one request counting against `families` (the last one names the answer's
+    /// headers), at the server's pace (see the module doc).
+    pub async fn call<T, F, Fut>(
+        &mut self,
+        families: &[Family],
+        waits: &mut Waits<'_>,
+        mut f: F,
+    ) -> Result<T, PaceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, HttpError>>,
+    {
+        let primary = *families.last().unwrap_or(&Family::Api);
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.pace(families, waits).await?;
+            self.requests += 1;
+            let _ = self.client.take_rate_limit();
+            let result = f().await;
+            let headers: Option<RateLimit> = self.client.take_rate_limit();
+            match result {
+                Ok(v) => {
+                    if let Some(rl) = headers {
+                        self.gates.observe(primary, &rl);
+                    }
+                    return Ok(v);
+                }
+                Err(HttpError::RateLimited { rate_limit, .. }) => {
+                    self.gates.exhausted(primary, rate_limit.as_ref());
+                    if self.no_wait || attempt >= RATE_LIMITED_TRIES {
+                        let until = rate_limit
+                            .and_then(|r| r.reset)
+                            .unwrap_or_else(|| self.gates.window(primary).reset);
+                        return Err(PaceError::Window {
+                            family: primary,
+                            until,
+                        });
+                    }
+                }
+                Err(e) if e.is_transient() && attempt < TRANSIENT_TRIES => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(PaceError::Http(e)),
+            }
+        }
+    }
+}
