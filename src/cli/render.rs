@@ -23,6 +23,9 @@ pub struct Renderer {
     bar: Option<ProgressBar>,
     /// In plain mode, the last progress line printed (to print every ~10%).
     last_plain: u64,
+    /// The last wait announced (its family and end): the countdown repeats it every second,
+    /// which only the progress bar shows.
+    last_wait: Option<(String, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl Renderer {
@@ -40,6 +43,7 @@ impl Renderer {
             mode,
             bar: None,
             last_plain: 0,
+            last_wait: None,
         }
     }
 
@@ -67,6 +71,16 @@ impl Drop for Renderer {
 
 impl Sink for Renderer {
     fn emit(&mut self, event: Event) {
+        if let Event::Waiting { family, until, .. } = &event {
+            let repeat = self
+                .last_wait
+                .as_ref()
+                .is_some_and(|(f, u)| f == family && u == until);
+            self.last_wait = Some((family.clone(), *until));
+            if repeat && !matches!(self.mode, Mode::Bars) {
+                return;
+            }
+        }
         if let Mode::Json = self.mode {
             let mut out = std::io::stdout().lock();
             let _ = serde_json::to_writer(&mut out, &event);

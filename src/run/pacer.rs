@@ -85,16 +85,20 @@ impl Pacer<'_> {
                     if self.no_wait {
                         return Err(PaceError::Window { family, until });
                     }
-                    waits.sink.emit(Event::Waiting {
-                        family: family.name().into(),
-                        until,
-                        description: family.describe(limit),
-                    });
-                    let wait = (until - self.gates.now())
-                        .to_std()
-                        .unwrap_or_default()
-                        .max(Duration::from_millis(50));
-                    tokio::time::sleep(wait).await;
+                    // Sleep a second at a time, telling the user each time: a countdown.
+                    loop {
+                        waits.sink.emit(Event::Waiting {
+                            family: family.name().into(),
+                            until,
+                            description: family.describe(limit),
+                        });
+                        let left = (until - self.gates.now()).to_std().unwrap_or_default();
+                        if left.is_zero() {
+                            break;
+                        }
+                        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     waits
                         .journal
                         .set_waiting(waits.run_id, None)
