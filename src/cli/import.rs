@@ -83,6 +83,37 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", help_heading = "Archive options")]
     pub limit: Option<usize>,
 
+    /// Archive: only the tweets listed in this file (one id or tweet address per line)
+    #[arg(long, value_name = "FILE", help_heading = "Archive options")]
+    pub ids: Option<PathBuf>,
+
+    /// Archive: never the tweets listed in this file (one id or tweet address per line)
+    #[arg(long, value_name = "FILE", help_heading = "Archive options")]
+    pub exclude_ids: Option<PathBuf>,
+
+    /// Archive: post the text only, without photos, videos or GIFs
+    #[arg(long, help_heading = "Archive options")]
+    pub no_media: bool,
+
+    /// Archive: Twitter names to mention for real, as `twitter_name,@user@server` lines;
+    /// everyone else is written so that no one is notified
+    #[arg(long, value_name = "FILE", help_heading = "Archive options")]
+    pub mention_map: Option<PathBuf>,
+
+    /// Archive: alt text for media, as `file name or tweet id,description` lines (the archive
+    /// holds none)
+    #[arg(long, value_name = "FILE", help_heading = "Archive options")]
+    pub alt_text: Option<PathBuf>,
+
+    /// Archive: on servers that can backdate (GoToSocial 0.18+), post at the current time
+    /// instead of each tweet's own
+    #[arg(long, help_heading = "Archive options")]
+    pub no_backdate: bool,
+
+    /// Archive: write a page showing every post as it will appear, and what is skipped
+    #[arg(long, value_name = "FILE.html", help_heading = "Archive options")]
+    pub preview: Option<PathBuf>,
+
     /// Archive: the note with the original date added to each post
     #[arg(
         long,
@@ -110,7 +141,7 @@ pub enum VisibilityArg {
 }
 
 impl VisibilityArg {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             VisibilityArg::Public => "public",
             VisibilityArg::Unlisted => "unlisted",
@@ -150,7 +181,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<u8, CliError> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
     {
-        return archive_dry_run(global, &args);
+        return super::archive::run(global, &args);
     }
     let input = graph_input::read_csv(&args.input, args.kind)?;
     let target = session::target(global)?;
@@ -391,297 +422,6 @@ async fn import(
 }
 
 /// `import archive.zip --dry-run`: the plan of the posts, without any server.
-fn archive_dry_run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
-    use crate::plan::posts::{Limits, dry_run};
-    use crate::plan::select::Selection;
-    use crate::plan::text::{DateNote, TextOptions};
-    let selection = Selection {
-        include_retweets: args.include_retweets,
-        include_replies: args.include_replies,
-        since: args.since,
-        until: args.until,
-        min_likes: args.min_likes,
-        limit: args.limit,
-        ..Selection::default()
-    };
-    let notes = match args.date_note {
-        DateNoteArg::None => DateNote::None,
-        DateNoteArg::Date => DateNote::Date,
-        DateNoteArg::DateLink => DateNote::DateLink,
-    };
-    if !args.dry_run {
-        return post_archive(global, args, &selection, notes);
-    }
-    let limits = Limits::default();
-    let report = dry_run(
-        &args.input,
-        &selection,
-        &TextOptions::default(),
-        notes,
-        &limits,
-    )
-    .map_err(|e| {
-        let hint = e.hint();
-        CliError::new(exit::USAGE, e).with_hint(hint)
-    })?;
-    if global.json {
-        let line = serde_json::json!({"event": "summary", "dry_run": true, "plan": report});
-        super::write_stdout(&format!("{line}\n"))?;
-        return Ok(exit::OK);
-    }
-    if global.quiet {
-        return Ok(exit::OK);
-    }
-    let mut s = format!(
-        "Dry run of {} (Mastodon's default limits: {} characters, {} media per post):\n\n",
-        args.input.display(),
-        limits.max_characters,
-        limits.max_media_attachments
-    );
-    s.push_str(&format!(
-        "  {} tweets; {} to post as {} statuses ({} split into chains, {} with their full long text)\n",
-        report.tweets, report.tweets_posted, report.statuses, report.split_tweets, report.long_tweets
-    ));
-    s.push_str(&format!(
-        "  {} media files to upload{}\n",
-        report.media,
-        if report.media_missing > 0 {
-            format!(
-                ", {} missing from the archive (posted without them)",
-                report.media_missing
-            )
-        } else {
-            String::new()
-        }
-    ));
-    if report.orphans > 0 {
-        s.push_str(&format!(
-            "  {} replies posted on their own (the tweet they answer is not posted)\n",
-            report.orphans
-        ));
-    }
-    for (reason, n) in &report.skipped {
-        s.push_str(&format!("  skipped: {n} {reason}\n"));
-    }
-    s.push_str(&format!(
-        "\nAt Mastodon's limits ({} posts per 3 h, {} uploads per 30 min) this takes about {}.\nNothing was sent.\n",
-        limits.statuses_per_3h,
-        limits.media_per_30min,
-        human_duration((report.hours * 3600.0) as u64)
-    ));
-    super::write_stdout(&s)?;
-    Ok(exit::OK)
-}
-
-/// `import archive.zip`: plan the posts into the journal, then post them in order.
-fn post_archive(
-    global: &GlobalArgs,
-    args: &ImportArgs,
-    selection: &crate::plan::select::Selection,
-    notes: crate::plan::text::DateNote,
-) -> Result<u8, CliError> {
-    use crate::plan::posts::{Limits, plan_posts};
-    use crate::plan::text::TextOptions;
-    use crate::run::posts::{PostError, PostRun, PostState, item_key};
-    use crate::source::twitter::Archive;
-    let input_error = |e: crate::source::twitter::ArchiveError| {
-        let hint = e.hint();
-        CliError::new(exit::USAGE, e).with_hint(hint)
-    };
-    let mut archive = Archive::open(&args.input).map_err(input_error)?;
-    let fingerprint = format!(
-        "archive:{}:{}",
-        archive
-            .account()
-            .map(|a| a.account_id.to_string())
-            .unwrap_or_default(),
-        archive.generated_at().unwrap_or_default()
-    );
-    let target = session::target(global)?;
-    let http = session::http(global)?;
-    let client = target.client(http)?;
-    let dir = state_dir(global.state_dir.as_deref()).map_err(|e| CliError::new(exit::USAGE, e))?;
-    let mut journal = Journal::open(&dir).map_err(|e| CliError::new(exit::FAILED, e))?;
-    let mut renderer = Renderer::new(global);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::new(exit::FAILED, e))?;
-    rt.block_on(async {
-        let me = client
-            .verify_credentials()
-            .await
-            .map_err(|e| session::net_error(e, &target))?;
-        let instance = client.instance().await.unwrap_or_default();
-        let domain = if instance.domain.is_empty() {
-            client.base().host_str().unwrap_or_default().to_string()
-        } else {
-            instance.domain.clone()
-        };
-        let account = format!("{}@{}", me.username, domain);
-        let limits = Limits {
-            max_characters: instance.max_characters,
-            characters_reserved_per_url: instance.characters_reserved_per_url,
-            max_media_attachments: instance.max_media_attachments,
-            ..Limits::default()
-        };
-        let (run_id, resumed) = journal
-            .run(&account, &fingerprint, "posts", &args.input.display().to_string())
-            .map_err(|e| CliError::new(exit::FAILED, e))?;
-        let mut items: Vec<(String, i64, String)> = Vec::new();
-        let plan = plan_posts(&args.input, selection, &TextOptions::default(), notes, &limits, |d| {
-            let key = item_key(&d);
-            let order = d.order as i64;
-            let payload = serde_json::to_string(&PostState::new(d)).expect("serializable");
-            items.push((key, order, payload));
-        })
-        .map_err(input_error)?;
-        journal
-            .add_items(run_id, items.iter().map(|(k, o, p)| (k.as_str(), *o, p.as_str())))
-            .map_err(|e| CliError::new(exit::FAILED, e))?;
-        drop(items);
-        renderer.emit(Event::Note {
-            level: Level::Info,
-            text: format!(
-                "{}plan: {} tweets to post as {} statuses, {} media files: at this server's limits about {}",
-                if resumed { "continuing: " } else { "" },
-                plan.tweets_posted,
-                plan.statuses,
-                plan.media,
-                human_duration((plan.hours * 3600.0) as u64)
-            ),
-        });
-        let mut gates = Gates::new(Arc::new(SystemClock));
-        for family in [Family::Api, Family::Statuses, Family::Media] {
-            if let Ok(Some(g)) = journal.gate(&account, family.name()) {
-                gates.restore(family, g.limit, g.remaining, g.reset);
-            }
-        }
-        let mut run = PostRun {
-            client: &client,
-            journal: &mut journal,
-            pacer: crate::run::pacer::Pacer {
-                client: &client,
-                gates: &mut gates,
-                no_wait: args.no_wait,
-                requests: 0,
-            },
-            sink: &mut renderer,
-            archive: &mut archive,
-            run_id,
-            account: account.clone(),
-            visibility: args.visibility.as_str().to_string(),
-            instance,
-        };
-        let outcome = tokio::select! {
-            r = run.run() => r,
-            _ = tokio::signal::ctrl_c() => Err(PostError::RateWindow { family: "ctrl-c".into(), until: chrono::Utc::now() }),
-        };
-        let _ = run.pacer.save(run.journal, &account);
-        write_post_reports(args, &journal, run_id)?;
-        let items = journal
-            .items(run_id, None)
-            .map_err(|e| CliError::new(exit::FAILED, e))?;
-        let count = |st: ItemState| items.iter().filter(|i| i.state == st).count();
-        let (done, failed) = (count(ItemState::Done), count(ItemState::Failed));
-        let pending = count(ItemState::Pending) + count(ItemState::Sending);
-        renderer.emit(Event::Summary(serde_json::json!({
-            "event": "summary",
-            "input": args.input,
-            "account": account,
-            "posts": items.len(),
-            "done": done,
-            "failed": failed,
-            "pending": pending,
-            "skipped": plan.skipped,
-            "completed": outcome.is_ok() && pending == 0,
-        })));
-        if !global.json && !global.quiet {
-            eprintln!(
-                "\n{} tweets: {done} posted, {failed} failed{}. Report: {}",
-                items.len(),
-                if pending > 0 { format!(", {pending} still to post") } else { String::new() },
-                output_path(&args.input, args.out_dir.as_deref(), "import-report.csv").display()
-            );
-        }
-        match outcome {
-            Ok(()) => Ok(exit::OK),
-            Err(PostError::RateWindow { family, .. }) if family == "ctrl-c" => Err(CliError::new(
-                exit::STOPPED,
-                anyhow::anyhow!("stopped by Ctrl-C"),
-            )
-            .with_hint(Some("run the same command again to continue where it stopped".into()))),
-            Err(PostError::RateWindow { family, until }) => Err(CliError::new(
-                exit::STOPPED,
-                anyhow::anyhow!(
-                    "stopped at the {family} rate window, which reopens at {}",
-                    until.format("%Y-%m-%d %H:%M UTC")
-                ),
-            )
-            .with_hint(Some("run the same command again then".into()))),
-            Err(PostError::Unauthorized(e)) => Err(session::net_error(e, &target)),
-            Err(PostError::Journal(e)) => Err(CliError::new(exit::FAILED, e)),
-        }
-    })
-}
-
-/// `<name>.import-report.csv` and `.json`: each tweet, the status URLs it became or why not.
-fn write_post_reports(args: &ImportArgs, journal: &Journal, run_id: i64) -> Result<(), CliError> {
-    use crate::run::posts::PostState;
-    let items = journal
-        .items(run_id, None)
-        .map_err(|e| CliError::new(exit::FAILED, e))?;
-    let mut csv_out = csv::Writer::from_writer(Vec::new());
-    let _ = csv_out.write_record(["tweet_id", "tweet_url", "outcome", "status_urls", "notes"]);
-    let mut json = Vec::new();
-    for i in &items {
-        let Ok(state) = serde_json::from_str::<PostState>(&i.payload) else {
-            continue;
-        };
-        let urls: Vec<String> = state
-            .statuses
-            .iter()
-            .flatten()
-            .filter_map(|(_, u)| u.clone())
-            .collect();
-        let mut notes = state.notes.clone();
-        if i.state == ItemState::Failed
-            && let Some(r) = &i.reason
-        {
-            notes.push(r.clone());
-        }
-        for m in &state.draft.missing {
-            notes.push(format!("a {m} is missing from the archive"));
-        }
-        let _ = csv_out.write_record([
-            state.draft.tweet.to_string().as_str(),
-            &state.draft.url,
-            i.state.as_str(),
-            &urls.join(" "),
-            &notes.join("; "),
-        ]);
-        json.push(serde_json::json!({
-            "tweet_id": state.draft.tweet.to_string(),
-            "tweet_url": state.draft.url,
-            "outcome": i.state.as_str(),
-            "status_urls": urls,
-            "notes": notes,
-        }));
-    }
-    write_file(
-        &output_path(&args.input, args.out_dir.as_deref(), "import-report.csv"),
-        &csv_out
-            .into_inner()
-            .map_err(|e| CliError::new(exit::FAILED, e.into_error()))?,
-    )?;
-    write_file(
-        &output_path(&args.input, args.out_dir.as_deref(), "import-report.json"),
-        serde_json::to_string_pretty(&json)
-            .expect("serializable")
-            .as_bytes(),
-    )
-}
-
 fn plan_text(
     kind: ListKind,
     open: u64,

@@ -2,6 +2,7 @@
 //! per command, and the rendering of errors as `error:` / `caused by:` / `hint:` lines with a
 //! fixed exit code. This is the only layer that knows about terminals.
 
+mod archive;
 mod generate;
 mod graph_input;
 mod import;

@@ -188,6 +188,19 @@ impl HttpError {
         )
     }
 
+    /// Whether the request may have been acted on although no answer says so: the connection
+    /// failed after it was sent, or a gateway answered 502/504 for a server that may have done
+    /// the work.
+    pub fn maybe_processed(&self) -> bool {
+        match self {
+            HttpError::Network {
+                maybe_processed, ..
+            } => *maybe_processed,
+            HttpError::Server { status, .. } => matches!(*status, 502 | 504),
+            _ => false,
+        }
+    }
+
     /// The server's own message, when it gave one.
     pub fn server_message(&self) -> Option<&str> {
         match self {

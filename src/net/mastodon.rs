@@ -127,6 +127,15 @@ pub struct Status {
     pub spoiler_text: String,
 }
 
+/// `GET /api/v1/statuses/:id/source`: a status's text as written, before rendering.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusSource {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    #[serde(default)]
+    pub text: String,
+}
+
 /// What `POST /api/v1/statuses` answers: a status, or a scheduled status with `scheduled_at`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -868,6 +877,12 @@ impl Mastodon {
     /// `GET /api/v1/statuses/:id`.
     pub async fn status(&self, id: &str) -> Result<Status, HttpError> {
         self.get(self.url(&format!("/api/v1/statuses/{}", seg(id))))
+            .await
+    }
+
+    /// `GET /api/v1/statuses/:id/source`: the text as it was posted (Mastodon 3.5+).
+    pub async fn status_source(&self, id: &str) -> Result<StatusSource, HttpError> {
+        self.get(self.url(&format!("/api/v1/statuses/{}/source", seg(id))))
             .await
     }
 

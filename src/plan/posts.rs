@@ -14,8 +14,23 @@ use serde::Serialize;
 use crate::source::twitter::model::{Note, NoteCore, NoteUrl};
 use crate::source::twitter::{Archive, ArchiveError, Id, MediaKind, TweetSource};
 
-use super::select::{Candidate, Selection, select};
+use super::choices::AltText;
+use super::select::{Candidate, Selection, SkipReason, select};
 use super::text::{DateNote, TextOptions, date_note, note_text, split, tweet_text, tweet_url};
+
+/// Everything that shapes the posts: which tweets, how their text is written, the server's
+/// limits, and the user's files.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub selection: Selection,
+    pub text: TextOptions,
+    pub date_note: DateNote,
+    pub limits: Limits,
+    /// Descriptions for media (`--alt-text`).
+    pub alt_text: AltText,
+    /// Post the text only (`--no-media`).
+    pub no_media: bool,
+}
 
 /// The server's limits that shape the posts (Mastodon's defaults unless the server says).
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +62,9 @@ pub struct DraftMedia {
     pub file: String,
     /// `photo`, `video` or `animated_gif`.
     pub kind: String,
+    /// The alt text, from `--alt-text` (the archive holds none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
 }
 
 /// A tweet as it will be posted: its text parts (a chain when split), its media grouped by
@@ -69,6 +87,44 @@ pub struct Draft {
     pub language: Option<String>,
     /// The original tweet's address, for reports.
     pub url: String,
+    /// When the tweet was posted: servers that can backdate create the post at this time.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Draft {
+    /// How many statuses the tweet becomes: its text parts, then one follow-up per further
+    /// media group.
+    pub fn status_count(&self) -> usize {
+        self.parts.len().max(1) + self.media.len().saturating_sub(1)
+    }
+
+    /// The text of the `index`-th status of the chain (see [`Draft::status_count`]).
+    pub fn status_text(&self, index: usize) -> String {
+        let parts = self.parts.len().max(1);
+        if index < parts {
+            return self.parts.get(index).cloned().unwrap_or_default();
+        }
+        followup_text(index - parts + 2, self.media.len())
+    }
+
+    /// The media group the `index`-th status carries, if any: the first group goes with the
+    /// first part, each later group is a follow-up of its own.
+    pub fn status_media(&self, index: usize) -> Option<usize> {
+        let parts = self.parts.len().max(1);
+        let group = match index {
+            0 => 0,
+            i if i >= parts => i - parts + 1,
+            _ => return None,
+        };
+        (group < self.media.len()).then_some(group)
+    }
+}
+
+/// The text of a follow-up that carries the `group`-th of `groups` media groups (1-based):
+/// short, and says where it belongs.
+pub fn followup_text(group: usize, groups: usize) -> String {
+    format!("(media {group}/{groups})")
 }
 
 /// The dry run's figures.
@@ -87,6 +143,10 @@ pub struct DryRun {
     pub media: u64,
     /// Media whose file is not in the archive: the post goes without them.
     pub media_missing: u64,
+    /// Media left out by `--no-media`.
+    pub media_left_out: u64,
+    /// Media with a description from `--alt-text`.
+    pub media_described: u64,
     /// Self-replies posted on their own (their parent is not posted).
     pub orphans: u64,
     pub skipped: BTreeMap<String, u64>,
@@ -109,26 +169,28 @@ fn owned_core(core: &NoteCore<'_>) -> NoteCore<'static> {
 }
 
 /// Plans the import of the archive at `path` (see the module doc), without keeping the drafts.
-pub fn dry_run(
-    path: &Path,
-    selection: &Selection,
-    text: &TextOptions,
-    notes_mode: DateNote,
-    limits: &Limits,
-) -> Result<DryRun, ArchiveError> {
-    plan_posts(path, selection, text, notes_mode, limits, |_| {})
+pub fn dry_run(path: &Path, options: &PlanOptions) -> Result<DryRun, ArchiveError> {
+    plan_posts(path, options, |_| {}, |_, _| {})
 }
 
 /// Plans the import and hands each post's [`Draft`] to `on_draft` (in archive order; their
-/// `order` field gives the posting order).
+/// `order` field gives the posting order), and each skipped tweet with its reason to
+/// `on_skip` (oldest first).
 pub fn plan_posts(
     path: &Path,
-    selection: &Selection,
-    text: &TextOptions,
-    notes_mode: DateNote,
-    limits: &Limits,
+    options: &PlanOptions,
     mut on_draft: impl FnMut(Draft),
+    mut on_skip: impl FnMut(Id, &SkipReason),
 ) -> Result<DryRun, ArchiveError> {
+    let PlanOptions {
+        selection,
+        text,
+        date_note: notes_mode,
+        limits,
+        alt_text,
+        no_media,
+    } = options;
+    let notes_mode = *notes_mode;
     let mut archive = Archive::open(path)?;
     let account = archive.account().map(|a| a.account_id);
     let screen_name = archive
@@ -180,7 +242,8 @@ pub fn plan_posts(
         ..DryRun::default()
     };
     let plan = select(candidates, selection);
-    for (_, reason) in &plan.skipped {
+    for (id, reason) in &plan.skipped {
+        on_skip(*id, reason);
         let key = reason.text();
         let key = key.split(" (").next().unwrap_or(&key).to_string();
         *report.skipped.entry(key).or_default() += 1;
@@ -241,13 +304,10 @@ pub fn plan_posts(
                 }
                 None => tweet_text(t, &options).text,
             };
-            let note = crate::source::twitter::parse_created_at(&t.created_at).and_then(|at| {
-                date_note(
-                    at.with_timezone(&chrono::Utc),
-                    &tweet_url(&screen_name, t.id_str),
-                    notes_mode,
-                )
-            });
+            let created_at = crate::source::twitter::parse_created_at(&t.created_at)
+                .map(|at| at.with_timezone(&chrono::Utc));
+            let note = created_at
+                .and_then(|at| date_note(at, &tweet_url(&screen_name, t.id_str), notes_mode));
             let texts = split(
                 &body,
                 note.as_deref(),
@@ -269,6 +329,10 @@ pub fn plan_posts(
                 let Some(kind) = MediaKind::of(m) else {
                     continue;
                 };
+                if *no_media {
+                    report.media_left_out += 1;
+                    continue;
+                }
                 let file = crate::source::twitter::media_file_name(t.id_str, m);
                 let here = file
                     .as_ref()
@@ -279,9 +343,15 @@ pub fn plan_posts(
                     continue;
                 };
                 report.media += 1;
+                let file = format!("{media_dir}/{file}");
+                let description = alt_text.of(t.id_str, &file).map(str::to_string);
+                if description.is_some() {
+                    report.media_described += 1;
+                }
                 let item = DraftMedia {
-                    file: format!("{media_dir}/{file}"),
+                    file,
                     kind: kind.as_str().to_string(),
+                    description,
                 };
                 match kind {
                     MediaKind::Photo => {
@@ -323,6 +393,7 @@ pub fn plan_posts(
                 missing,
                 language: crate::plan::text::language(t.lang.as_deref()),
                 url: tweet_url(&screen_name, t.id_str),
+                created_at,
             });
         })?;
     }

@@ -237,7 +237,7 @@ pub fn language(lang: Option<&str>) -> Option<String> {
 }
 
 /// Whether and how a post says where and when it was first published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DateNote {
     None,
@@ -246,6 +246,7 @@ pub enum DateNote {
     /// `Originally posted on Twitter on 2021-03-04: https://twitter.com/user/status/123`. When the
     /// tweet has no link of its own this link is the post's first, and Mastodon may show a
     /// preview card for it.
+    #[default]
     DateLink,
 }
 

@@ -142,7 +142,7 @@ impl GraphRun<'_> {
         };
         match self.pacer.call(families, &mut waits, f).await {
             Ok(v) => Ok(v),
-            Err(PaceError::Http(e)) => Err(e),
+            Err(PaceError::Http(e) | PaceError::Expired(e)) => Err(e),
             Err(PaceError::Window { until, .. }) => Err(HttpError::RateLimited {
                 url: String::new(),
                 rate_limit: Some(crate::net::http::RateLimit {

@@ -180,6 +180,23 @@ CREATE TABLE IF NOT EXISTS gates (
 );
 ";
 
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    Ok(Item {
+        key: r.get(0)?,
+        seq: r.get(1)?,
+        state: ItemState::parse(&r.get::<_, String>(2)?),
+        payload: r.get(3)?,
+        reason: r.get(4)?,
+        remote_id: r.get(5)?,
+        idempotency_key: r.get(6)?,
+        attempts: r.get(7)?,
+        sent_at: r
+            .get::<_, Option<String>>(8)?
+            .as_deref()
+            .and_then(parse_time),
+    })
+}
+
 fn now_text() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
@@ -286,33 +303,88 @@ impl Journal {
         Ok(added)
     }
 
+    /// Adds a plan's items (as [`Journal::add_items`]) and brings back those an earlier plan of
+    /// the same run had dropped (`skipped` and never sent), with their new payload. Items in
+    /// any other state keep theirs: what was started is finished as it was started.
+    pub fn plan_items<'a>(
+        &mut self,
+        run: i64,
+        items: impl IntoIterator<Item = (&'a str, i64, &'a str)>,
+    ) -> Result<usize, JournalError> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        {
+            let now = now_text();
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO items (run_id, key, seq, state, payload, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+            )?;
+            let mut revive = tx.prepare_cached(
+                "UPDATE items SET state = 'pending', seq = ?3, payload = ?4, reason = NULL,
+                     updated_at = ?5
+                 WHERE run_id = ?1 AND key = ?2 AND state = 'skipped' AND attempts = 0",
+            )?;
+            for (key, seq, payload) in items {
+                let added = insert.execute(params![run, key, seq, payload, now])?;
+                changed += if added > 0 {
+                    added
+                } else {
+                    revive.execute(params![run, key, seq, payload, now])?
+                };
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Marks `skipped` (with `reason`) the items of a run that were never sent and are not in
+    /// `keep`: a rerun with other options that leave them out. Returns how many.
+    pub fn drop_unplanned(
+        &mut self,
+        run: i64,
+        keep: &dyn Fn(&str) -> bool,
+        reason: &str,
+    ) -> Result<usize, JournalError> {
+        let keys: Vec<String> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT key FROM items WHERE run_id = ?1 AND state = 'pending' AND attempts = 0",
+            )?;
+            stmt.query_map(params![run], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let tx = self.conn.transaction()?;
+        let mut dropped = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE items SET state = 'skipped', reason = ?3, updated_at = ?4
+                 WHERE run_id = ?1 AND key = ?2",
+            )?;
+            let now = now_text();
+            for key in keys.iter().filter(|k| !keep(k)) {
+                dropped += stmt.execute(params![run, key, reason, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(dropped)
+    }
+
     /// Items of a run in `seq` order, optionally only those in `state`.
     pub fn items(&self, run: i64, state: Option<ItemState>) -> Result<Vec<Item>, JournalError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT key, seq, state, payload, reason, remote_id, idempotency_key, attempts, sent_at
              FROM items WHERE run_id = ?1 AND (?2 IS NULL OR state = ?2) ORDER BY seq, key",
         )?;
-        let rows = stmt.query_map(params![run, state.map(ItemState::as_str)], |r| {
-            Ok(Item {
-                key: r.get(0)?,
-                seq: r.get(1)?,
-                state: ItemState::parse(&r.get::<_, String>(2)?),
-                payload: r.get(3)?,
-                reason: r.get(4)?,
-                remote_id: r.get(5)?,
-                idempotency_key: r.get(6)?,
-                attempts: r.get(7)?,
-                sent_at: r
-                    .get::<_, Option<String>>(8)?
-                    .as_deref()
-                    .and_then(parse_time),
-            })
-        })?;
+        let rows = stmt.query_map(params![run, state.map(ItemState::as_str)], item_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// One item, by key.
     pub fn item(&self, run: i64, key: &str) -> Result<Option<Item>, JournalError> {
-        Ok(self.items(run, None)?.into_iter().find(|i| i.key == key))
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, seq, state, payload, reason, remote_id, idempotency_key, attempts, sent_at
+             FROM items WHERE run_id = ?1 AND key = ?2",
+        )?;
+        Ok(stmt.query_row(params![run, key], item_row).optional()?)
     }
 
     /// Commits `sending` before the request leaves (with the idempotency key it will carry).
@@ -520,6 +592,36 @@ impl Journal {
 mod tests {
     use super::*;
     use chrono::DurationRound;
+
+    #[test]
+    fn a_new_plan_adds_revives_and_drops_only_unsent_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(dir.path()).unwrap();
+        let (run, _) = j.run("a@s.example", "fp", "posts", "a.zip").unwrap();
+        let first = [("t:1", 1, "v1"), ("t:2", 2, "v1"), ("t:3", 3, "v1"), ("t:4", 4, "v1")];
+        assert_eq!(j.plan_items(run, first).unwrap(), 4);
+        j.mark_sending(run, "t:1", Some("k1")).unwrap();
+        j.mark_done(run, "t:1", Some("s1"), None).unwrap();
+        j.mark_sending(run, "t:2", Some("k2")).unwrap(); // in flight when the run stopped
+        // A rerun whose options leave out 1, 2 and 3: only 3 (never sent) is dropped.
+        let keep = |k: &str| k == "t:4";
+        assert_eq!(j.drop_unplanned(run, &keep, "not selected").unwrap(), 1);
+        let state = |j: &Journal, k: &str| j.item(run, k).unwrap().unwrap();
+        assert_eq!(state(&j, "t:1").state, ItemState::Done);
+        assert_eq!(state(&j, "t:2").state, ItemState::Sending);
+        assert_eq!(state(&j, "t:3").state, ItemState::Skipped);
+        assert_eq!(state(&j, "t:3").reason.as_deref(), Some("not selected"));
+        // A later plan that selects everything again: 3 comes back with its new payload, the
+        // others keep theirs, 5 is new.
+        let again = [("t:1", 1, "v2"), ("t:2", 2, "v2"), ("t:3", 3, "v2"), ("t:5", 5, "v2")];
+        assert_eq!(j.plan_items(run, again).unwrap(), 2);
+        assert_eq!(state(&j, "t:3").state, ItemState::Pending);
+        assert_eq!(state(&j, "t:3").payload, "v2");
+        assert_eq!(state(&j, "t:1").payload, "v1");
+        assert_eq!(state(&j, "t:2").payload, "v1");
+        assert_eq!(state(&j, "t:5").payload, "v2");
+        assert!(j.item(run, "t:9").unwrap().is_none());
+    }
 
     #[test]
     fn runs_resume_and_items_keep_their_states() {

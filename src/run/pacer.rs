@@ -23,6 +23,9 @@ pub enum PaceError {
     },
     Http(HttpError),
     Journal(JournalError),
+    /// A retry would leave after the caller's deadline (see [`Pacer::call_until`]); the last
+    /// attempt's answer was lost.
+    Expired(HttpError),
 }
 
 /// Tries per request for transient failures (5xx, network) and for 429s.
@@ -114,18 +117,41 @@ impl Pacer<'_> {
         &mut self,
         families: &[Family],
         waits: &mut Waits<'_>,
+        f: F,
+    ) -> Result<T, PaceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, HttpError>>,
+    {
+        self.call_until(families, waits, None, f).await
+    }
+
+    /// As [`Pacer::call`], but a retry is not sent after `deadline` (when waits on the gates
+    /// make it that late): [`PaceError::Expired`] instead. For requests whose replay is safe
+    /// only for a while, such as a status whose idempotency key the server keeps for an hour.
+    pub async fn call_until<T, F, Fut>(
+        &mut self,
+        families: &[Family],
+        waits: &mut Waits<'_>,
+        deadline: Option<std::time::Instant>,
         mut f: F,
     ) -> Result<T, PaceError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, HttpError>>,
     {
+        let mut last: Option<HttpError> = None;
         let primary = *families.last().unwrap_or(&Family::Api);
         let mut delay = Duration::from_millis(500);
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.pace(families, waits).await?;
+            if let (Some(deadline), Some(e)) = (deadline, last.take())
+                && std::time::Instant::now() > deadline
+            {
+                return Err(PaceError::Expired(e));
+            }
             self.requests += 1;
             let _ = self.client.take_rate_limit();
             let result = f().await;
@@ -138,6 +164,7 @@ impl Pacer<'_> {
                     return Ok(v);
                 }
                 Err(HttpError::RateLimited { rate_limit, .. }) => {
+                    // Refused before anything was done: a replay is always safe.
                     self.gates.exhausted(primary, rate_limit.as_ref());
                     if self.no_wait || attempt >= RATE_LIMITED_TRIES {
                         let until = rate_limit
@@ -152,6 +179,7 @@ impl Pacer<'_> {
                 Err(e) if e.is_transient() && attempt < TRANSIENT_TRIES => {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
+                    last = Some(e);
                 }
                 Err(e) => return Err(PaceError::Http(e)),
             }

@@ -5,12 +5,17 @@
 //! Every status is sent with a deterministic `Idempotency-Key` (account, tweet, part): the
 //! move to `sending` is committed first, and if the answer is lost, sending again with the
 //! same key within the server's hour returns the status already created instead of a second
-//! one. Media ids are journalled as soon as the upload answers, so a resumed run does not
-//! upload a file twice. Replies are posted after their parent, with its status id from the
-//! journal; a reply whose parent did not become a status is posted on its own, and says so.
+//! one. Past that hour (a run resumed the next day, or a retry held back by a rate window) the
+//! key no longer protects: the account's own statuses are searched for the one that may have
+//! been created — same reply target, same media count, created since the first attempt (or at
+//! the backdated time), same source text — and it is adopted if found; only then is it sent
+//! again. When the search cannot tell, the tweet fails with a reason rather than risk a double.
 //!
-//! Not yet here (see the issue): reconciliation of items left `sending` for more than the
-//! key's hour, alt text, backdating on GoToSocial, the preview.
+//! Media ids are journalled as soon as the upload answers, so a resumed run does not upload a
+//! file twice. Replies are posted after their parent, with its status id from the journal; a
+//! reply whose parent did not become a status is posted on its own, and says so. On servers
+//! that can backdate (GoToSocial 0.18+), each status carries its tweet's time as a past
+//! `scheduled_at`.
 
 use std::io::Read;
 
@@ -19,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::net::http::HttpError;
-use crate::net::mastodon::{InstanceInfo, Mastodon, NewStatus, Posted};
+use crate::net::mastodon::{InstanceInfo, Mastodon, NewStatus, Posted, Status};
 use crate::plan::posts::Draft;
 use crate::source::twitter::Archive;
 
@@ -45,7 +50,7 @@ pub struct PostState {
 
 impl PostState {
     pub fn new(draft: Draft) -> PostState {
-        let n = draft.parts.len().max(1) + draft.media.len().saturating_sub(1);
+        let n = draft.status_count();
         PostState {
             media_ids: draft.media.iter().map(|g| vec![None; g.len()]).collect(),
             statuses: vec![None; n],
@@ -70,6 +75,13 @@ pub fn item_key(draft: &Draft) -> String {
     format!("tweet:{}", draft.tweet)
 }
 
+/// How long a sent key is trusted to replay safely: Mastodon keeps keys for an hour; ten
+/// minutes are left for clocks and slow answers.
+pub const KEY_TRUSTED: std::time::Duration = std::time::Duration::from_secs(50 * 60);
+
+/// Pages of the account's statuses searched when reconciling (40 each).
+const RECONCILE_PAGES: usize = 25;
+
 /// The `Idempotency-Key` of a status: the same for the same account, tweet and part, always.
 pub fn idempotency_key(account: &str, tweet: &str, index: usize) -> String {
     let digest = Sha256::digest(format!("migrate:{account}:{tweet}:{index}").as_bytes());
@@ -85,6 +97,8 @@ pub enum PostError {
     },
     #[error(transparent)]
     Unauthorized(HttpError),
+    #[error("stopped by Ctrl-C")]
+    Interrupted,
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
@@ -97,14 +111,22 @@ pub struct PostRun<'a> {
     pub archive: &'a mut Archive,
     pub run_id: i64,
     pub account: String,
+    /// The account's id on the server, for reconciliation.
+    pub account_id: String,
     pub visibility: String,
     pub instance: InstanceInfo,
+    /// Create each status at its tweet's time (a past `scheduled_at`; GoToSocial).
+    pub backdate: bool,
 }
 
 enum Step {
     Http(HttpError),
     Journal(JournalError),
     Stop(PostError),
+    /// Whether a status was created cannot be told: the tweet fails with this reason.
+    Unsure(String),
+    /// A status's retries were held back past its key's hour (see [`Pacer::call_until`]).
+    Expired(HttpError),
 }
 
 impl From<JournalError> for Step {
@@ -116,6 +138,17 @@ impl From<JournalError> for Step {
 impl From<HttpError> for Step {
     fn from(e: HttpError) -> Self {
         Step::Http(e)
+    }
+}
+
+fn pace_step(e: PaceError) -> Step {
+    match e {
+        PaceError::Http(e) | PaceError::Expired(e) => Step::Http(e),
+        PaceError::Journal(e) => Step::Journal(e),
+        PaceError::Window { family, until } => Step::Stop(PostError::RateWindow {
+            family: family.name().into(),
+            until,
+        }),
     }
 }
 
@@ -148,14 +181,7 @@ impl PostRun<'_> {
         self.pacer
             .call(families, &mut waits, f)
             .await
-            .map_err(|e| match e {
-                PaceError::Http(e) => Step::Http(e),
-                PaceError::Journal(e) => Step::Journal(e),
-                PaceError::Window { family, until } => Step::Stop(PostError::RateWindow {
-                    family: family.name().into(),
-                    until,
-                }),
-            })
+            .map_err(pace_step)
     }
 
     /// Posts every open tweet in order.
@@ -177,22 +203,34 @@ impl PostRun<'_> {
                     .mark_failed(self.run_id, &item.key, "unreadable journal entry")?;
                 continue;
             };
-            match self.post_one(&item.key, &mut state).await {
+            let uncertain = (item.state == ItemState::Sending).then_some(item.sent_at).flatten();
+            match self.post_one(&item.key, &mut state, uncertain).await {
                 Ok(()) => {}
+                Err(Step::Unsure(reason)) => {
+                    self.save(&item.key, &state)?;
+                    self.journal.mark_failed(self.run_id, &item.key, &reason)?;
+                }
                 Err(Step::Journal(e)) => return Err(e.into()),
                 Err(Step::Stop(e)) => return Err(e),
                 Err(Step::Http(e @ HttpError::Unauthorized { .. })) => {
                     return Err(PostError::Unauthorized(e));
                 }
-                Err(Step::Http(e)) if e.is_transient() => {
-                    self.journal
-                        .mark_pending(self.run_id, &item.key, &e.to_string())?;
+                Err(Step::Http(e) | Step::Expired(e)) if e.is_transient() => {
+                    // A status whose answer was lost stays `sending`, so that the next run
+                    // knows to look for it once its key has expired.
+                    let current = self.journal.item(self.run_id, &item.key)?;
+                    if !(e.maybe_processed()
+                        && current.is_some_and(|i| i.state == ItemState::Sending))
+                    {
+                        self.journal
+                            .mark_pending(self.run_id, &item.key, &e.to_string())?;
+                    }
                     self.sink.emit(Event::Note {
                         level: Level::Warning,
                         text: format!("{}: {e}; it will be tried again on the next run", item.key),
                     });
                 }
-                Err(Step::Http(e)) => {
+                Err(Step::Http(e) | Step::Expired(e)) => {
                     let reason = match e.server_message() {
                         Some(m) => format!("refused by the server: {m}"),
                         None => e.to_string(),
@@ -230,8 +268,14 @@ impl PostRun<'_> {
             .and_then(|s| s.last_status().map(str::to_string)))
     }
 
-    async fn post_one(&mut self, key: &str, state: &mut PostState) -> Result<(), Step> {
-        let client = self.client.clone();
+    /// Posts a tweet's remaining statuses. `uncertain` is when the last run sent a status of
+    /// this tweet without learning the outcome (the item was left `sending`).
+    async fn post_one(
+        &mut self,
+        key: &str,
+        state: &mut PostState,
+        mut uncertain: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(), Step> {
         let parent = match state.draft.reply_to {
             Some(p) => {
                 let found = self.parent_status(p)?;
@@ -249,28 +293,20 @@ impl PostRun<'_> {
         {
             state.notes.push(o.clone());
         }
-        let parts = state.draft.parts.len().max(1);
         for index in 0..state.statuses.len() {
             if state.statuses[index].is_some() {
                 continue;
             }
-            // Media of this status: the first group with the first part, later groups alone.
-            let group = if index == 0 {
-                Some(0)
-            } else if index >= parts {
-                Some(index - parts + 1)
-            } else {
-                None
-            };
             let mut media_ids = Vec::new();
-            if let Some(g) = group.filter(|g| *g < state.draft.media.len()) {
+            if let Some(g) = state.draft.status_media(index) {
                 for m in 0..state.draft.media[g].len() {
                     if let Some(id) = &state.media_ids[g][m] {
                         media_ids.push(id.clone());
                         continue;
                     }
                     let file = state.draft.media[g][m].file.clone();
-                    match self.upload(&file).await {
+                    let description = state.draft.media[g][m].description.clone();
+                    match self.upload(&file, description.as_deref()).await {
                         Ok(Some(id)) => {
                             state.media_ids[g][m] = Some(id.clone());
                             self.save(key, state)?;
@@ -290,30 +326,61 @@ impl PostRun<'_> {
                     }
                 }
             }
-            let text = state.draft.parts.get(index).cloned().unwrap_or_default();
             let reply = if index == 0 {
                 parent.clone()
             } else {
                 state.statuses[index - 1].as_ref().map(|(id, _)| id.clone())
             };
+            // Each status of a chain a second after the one before, so they keep their order.
+            let scheduled_at = if self.backdate {
+                state
+                    .draft
+                    .created_at
+                    .map(|at| at + chrono::Duration::seconds(index as i64))
+            } else {
+                None
+            };
             let status = NewStatus {
-                status: text,
+                status: state.draft.status_text(index),
                 media_ids,
                 in_reply_to_id: reply,
                 visibility: Some(self.visibility.clone()),
                 language: state.draft.language.clone(),
+                scheduled_at,
                 ..NewStatus::default()
             };
+            // The last run sent this status and never learned the outcome: past the key's
+            // hour, look for it before sending it again.
+            if let Some(sent) = uncertain.take()
+                && (Utc::now() - sent).to_std().unwrap_or_default() > KEY_TRUSTED
+            {
+                if let Some(found) = self.reconcile(&status, sent).await? {
+                    state.statuses[index] = Some(found);
+                    self.save(key, state)?;
+                    continue;
+                }
+            }
             let idem = idempotency_key(&self.account, &state.draft.tweet.to_string(), index);
             self.journal.mark_sending(self.run_id, key, Some(&idem))?;
-            let posted = self
-                .call(&[Family::Api, Family::Statuses], || {
-                    let client = client.clone();
-                    let status = status.clone();
-                    let idem = idem.clone();
-                    async move { client.post_status(&status, &idem).await }
-                })
-                .await?;
+            let sent = Utc::now();
+            let deadline = std::time::Instant::now() + KEY_TRUSTED;
+            let posted = match self.post_status(&status, &idem, deadline).await {
+                Err(Step::Expired(_)) => {
+                    // Retries were held back past the key's hour: the first may have landed.
+                    match self.reconcile(&status, sent).await? {
+                        Some(found) => {
+                            state.statuses[index] = Some(found);
+                            self.save(key, state)?;
+                            continue;
+                        }
+                        None => {
+                            self.post_status(&status, &idem, std::time::Instant::now() + KEY_TRUSTED)
+                                .await?
+                        }
+                    }
+                }
+                other => other?,
+            };
             let (id, url) = match posted {
                 Posted::Status(s) => (s.id.clone(), s.url.clone().or(Some(s.uri.clone()))),
                 Posted::Scheduled(s) => (s.id, None),
@@ -350,9 +417,126 @@ impl PostRun<'_> {
         Ok(())
     }
 
+    /// Sends a status with its key, retrying transient failures until `deadline`.
+    async fn post_status(
+        &mut self,
+        status: &NewStatus,
+        idem: &str,
+        deadline: std::time::Instant,
+    ) -> Result<Posted, Step> {
+        let client = self.client.clone();
+        let mut waits = Waits {
+            journal: self.journal,
+            sink: &mut *self.sink,
+            run_id: self.run_id,
+            account: &self.account,
+        };
+        self.pacer
+            .call_until(
+                &[Family::Api, Family::Statuses],
+                &mut waits,
+                Some(deadline),
+                || {
+                    let client = client.clone();
+                    let status = status.clone();
+                    let idem = idem.to_string();
+                    async move { client.post_status(&status, &idem).await }
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                PaceError::Expired(e) => Step::Expired(e),
+                other => pace_step(other),
+            })
+    }
+
+    /// Looks for `status` among the account's own statuses, created since `sent` (less a
+    /// margin for clocks) or, when backdated, at its backdated time: same reply target, same
+    /// number of media, and the same source text. `Ok(None)` when it is certainly not there.
+    async fn reconcile(
+        &mut self,
+        status: &NewStatus,
+        sent: chrono::DateTime<Utc>,
+    ) -> Result<Option<(String, Option<String>)>, Step> {
+        let since = sent - chrono::Duration::minutes(10);
+        let client = self.client.clone();
+        let account_id = self.account_id.clone();
+        let mut next = None;
+        for _ in 0..RECONCILE_PAGES {
+            let page = self
+                .call(&[Family::Api], || {
+                    let client = client.clone();
+                    let account_id = account_id.clone();
+                    let next = next.clone();
+                    async move { client.account_statuses_page(&account_id, next).await }
+                })
+                .await?;
+            let mut past = page.items.is_empty();
+            for candidate in &page.items {
+                let Some(at) = candidate.created_at else {
+                    continue;
+                };
+                let fits = match status.scheduled_at {
+                    Some(when) => (at - when).num_seconds().abs() <= 1,
+                    None => at >= since,
+                };
+                if !fits {
+                    // Newest first: once older than what is looked for, it is not further on.
+                    let older = match status.scheduled_at {
+                        Some(when) => at < when - chrono::Duration::seconds(1),
+                        None => at < since,
+                    };
+                    past |= older;
+                    continue;
+                }
+                if self.same_status(candidate, status).await? {
+                    return Ok(Some((
+                        candidate.id.clone(),
+                        candidate.url.clone().or(Some(candidate.uri.clone())),
+                    )));
+                }
+            }
+            if past {
+                return Ok(None);
+            }
+            match page.next {
+                Some(n) => next = Some(n),
+                None => return Ok(None),
+            }
+        }
+        Err(Step::Unsure(format!(
+            "a status of this tweet may have been created in an earlier run (its answer was lost over an hour ago) and more than {} of the account's statuses would have to be searched to tell; check the account, then use --exclude-ids or run again",
+            RECONCILE_PAGES * 40
+        )))
+    }
+
+    /// Whether a status of the account is the one `status` asked for.
+    async fn same_status(&mut self, candidate: &Status, status: &NewStatus) -> Result<bool, Step> {
+        if candidate.in_reply_to_id != status.in_reply_to_id
+            || candidate.media_attachments.len() != status.media_ids.len()
+        {
+            return Ok(false);
+        }
+        let client = self.client.clone();
+        let id = candidate.id.clone();
+        let source = self
+            .call(&[Family::Api], || {
+                let client = client.clone();
+                let id = id.clone();
+                async move { client.status_source(&id).await }
+            })
+            .await?;
+        let norm = |s: &str| s.replace("\r\n", "\n").trim().to_string();
+        Ok(norm(&source.text) == norm(&status.status))
+    }
+
     /// Uploads a file of the archive and waits until it is processed. `Ok(None)` when it is
     /// over the server's size limit.
-    async fn upload(&mut self, file: &str) -> Result<Option<String>, Step> {
+    async fn upload(
+        &mut self,
+        file: &str,
+        description: Option<&str>,
+    ) -> Result<Option<String>, Step> {
         let mime = mime_of(file);
         let limit = if mime.starts_with("video/") {
             self.instance.video_size_limit
@@ -392,7 +576,12 @@ impl PostRun<'_> {
                 let client = client.clone();
                 let bytes = bytes.clone();
                 let name = name.clone();
-                async move { client.upload_media(&name, mime, bytes, None).await }
+                let description = description.map(str::to_string);
+                async move {
+                    client
+                        .upload_media(&name, mime, bytes, description.as_deref())
+                        .await
+                }
             })
             .await?;
         if media.url.is_none() {

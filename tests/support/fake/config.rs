@@ -115,6 +115,9 @@ pub enum FaultKind {
     LostResponse,
     /// The answer is delayed by this much real time (not scaled).
     Latency(Duration),
+    /// The request is processed at once, then the answer is held back this much real time: a
+    /// client that gives up or dies meanwhile never learns what was done.
+    Stall(Duration),
 }
 
 /// One fault rule. Each rule draws from its own random stream seeded from the plan's seed and
@@ -339,6 +342,12 @@ pub struct FakeConfig {
     /// The user "logged in" in the browser for `/oauth/authorize` (a local username).
     pub logged_in_user: Option<String>,
     pub version: String,
+    /// NodeInfo's `software.name`: `mastodon`, or `gotosocial` for GoToSocial's behaviours (a
+    /// past `scheduled_at` backdates the status, under its rules for such posts).
+    pub software: String,
+    /// `configuration.media_attachments.image_size_limit` / `video_size_limit`, enforced.
+    pub image_size_limit: usize,
+    pub video_size_limit: usize,
     /// Send `X-RateLimit-Reset` as the wall-clock instant when the scaled window ends (for a
     /// client in another process, on the real clock), instead of the scaled clock's instant.
     pub wall_clock_resets: bool,
@@ -368,6 +377,9 @@ impl Default for FakeConfig {
             faults: FaultPlan::default(),
             logged_in_user: None,
             version: "4.5.0".to_string(),
+            software: "mastodon".to_string(),
+            image_size_limit: 16 * 1024 * 1024,
+            video_size_limit: 99 * 1024 * 1024,
             wall_clock_resets: false,
         }
     }
@@ -383,5 +395,19 @@ impl FakeConfig {
     pub fn remote(mut self, spec: RemoteAccountSpec) -> FakeConfig {
         self.remote_accounts.push(spec);
         self
+    }
+
+    /// A GoToSocial server (0.18: backdating through a past `scheduled_at`), with its default
+    /// 5,000-character limit and 6 attachments.
+    pub fn gotosocial(mut self) -> FakeConfig {
+        self.software = "gotosocial".to_string();
+        self.version = "0.18.3+git-fake".to_string();
+        self.max_characters = 5_000;
+        self.max_media_attachments = 6;
+        self
+    }
+
+    pub fn is_gotosocial(&self) -> bool {
+        self.software == "gotosocial"
     }
 }

@@ -292,6 +292,7 @@ fn decide_faults(st: &mut State, req: &Req) -> (Duration, Option<FaultKind>) {
                     FaultKind::Unavailable => st.counters.faults.unavailable += 1,
                     FaultKind::DropBeforeProcessing => st.counters.faults.dropped_before += 1,
                     FaultKind::LostResponse => st.counters.faults.lost_response += 1,
+                    FaultKind::Stall(_) => st.counters.faults.stalled += 1,
                     FaultKind::Latency(_) => {}
                 }
                 chosen = Some(kind.clone());
@@ -334,8 +335,10 @@ async fn process_home(shared: &Shared, req: Req) -> Option<Resp> {
     if wall {
         to_wall_clock(&mut resp, &shared.clock);
     }
-    if fault == Some(FaultKind::LostResponse) {
-        return None;
+    match fault {
+        Some(FaultKind::LostResponse) => return None,
+        Some(FaultKind::Stall(d)) => tokio::time::sleep(d).await,
+        _ => {}
     }
     Some(resp)
 }

@@ -229,11 +229,12 @@ pub struct FaultCounters {
     pub dropped_before: u64,
     pub lost_response: u64,
     pub latency: u64,
+    pub stalled: u64,
 }
 
 impl FaultCounters {
     pub fn total(&self) -> u64 {
-        self.unavailable + self.dropped_before + self.lost_response + self.latency
+        self.unavailable + self.dropped_before + self.lost_response + self.latency + self.stalled
     }
 }
 
@@ -347,6 +348,16 @@ impl State {
         let candidate = now.timestamp_millis() << 16;
         self.last_snowflake = candidate.max(self.last_snowflake + 1);
         self.last_snowflake.to_string()
+    }
+
+    /// The id of a status backdated to `at` (GoToSocial's ULIDs carry the time): ordered
+    /// by that time among the others, and unique.
+    pub(super) fn backdated_id(&mut self, at: DateTime<Utc>) -> String {
+        let mut candidate = at.timestamp_millis() << 16;
+        while self.statuses.iter().any(|s| s.id == candidate.to_string()) {
+            candidate += 1;
+        }
+        candidate.to_string()
     }
 
     /// A small sequential id (lists, apps, follows, scheduled statuses, tokens).

@@ -68,6 +68,34 @@ fn url_at(chars: &[char], i: usize, prev: Option<char>) -> Option<usize> {
     (end > i + scheme && is_word(chars[i + scheme])).then_some(end - i)
 }
 
+/// The mentions Mastodon's parser finds in `text`: (user, domain when given). Only the ASCII
+/// `@`, after a non-word character other than `=` and `/`.
+pub fn mentions(text: &str) -> Vec<(String, Option<String>)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        if chars[i] == '@' && !prev.is_some_and(|p| is_word(p) || p == '=' || p == '/') {
+            if let Some(user_end) = scan_name(&chars, i + 1, |c| c.is_ascii_alphanumeric() || c == '_') {
+                let user: String = chars[i + 1..user_end].iter().collect();
+                let domain = (user_end < chars.len() && chars[user_end] == '@')
+                    .then(|| scan_name(&chars, user_end + 1, is_word))
+                    .flatten();
+                let end = domain.unwrap_or(user_end);
+                out.push((
+                    user,
+                    domain.map(|d| chars[user_end + 1..d].iter().collect()),
+                ));
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 /// A mention `@user@domain` at `i`: (counted length, consumed length). Local mentions
 /// (`@user`) count in full and are left to the plain path.
 fn mention_at(chars: &[char], i: usize, prev: Option<char>) -> Option<(usize, usize)> {

@@ -38,7 +38,7 @@ pub fn v2(ctx: &mut Ctx) -> HResult {
                 "max_media_attachments": c.max_media_attachments,
                 "characters_reserved_per_url": c.characters_reserved_per_url,
             },
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(c),
             "polls": {
                 "max_options": 4,
                 "max_characters_per_option": 50,
@@ -80,7 +80,7 @@ pub fn v1(ctx: &mut Ctx) -> HResult {
                 "max_media_attachments": c.max_media_attachments,
                 "characters_reserved_per_url": c.characters_reserved_per_url,
             },
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(c),
             "polls": {
                 "max_options": 4,
                 "max_characters_per_option": 50,
@@ -113,7 +113,7 @@ pub fn nodeinfo(ctx: &mut Ctx) -> HResult {
         .count();
     let body = json!({
         "version": "2.0",
-        "software": {"name": "mastodon", "version": ctx.st.config.version},
+        "software": {"name": ctx.st.config.software, "version": ctx.st.config.version},
         "protocols": ["activitypub"],
         "services": {"outbound": [], "inbound": []},
         "usage": {

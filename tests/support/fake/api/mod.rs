@@ -157,6 +157,7 @@ pub fn dispatch(ctx: &mut Ctx) -> HResult {
         ["api", "v1", "statuses"] if post => statuses::create(ctx),
         ["api", "v1", "statuses", id] if get => statuses::show(ctx, id),
         ["api", "v1", "statuses", id] if delete => statuses::delete(ctx, id),
+        ["api", "v1", "statuses", id, "source"] if get => statuses::source(ctx, id),
         ["api", "v1", "statuses", id, "bookmark"] if post => statuses::bookmark(ctx, id, true),
         ["api", "v1", "statuses", id, "unbookmark"] if post => statuses::bookmark(ctx, id, false),
         ["api", "v1", "bookmarks"] if get => statuses::bookmarks(ctx),

@@ -54,8 +54,6 @@ pub fn supported_mime_types() -> Vec<&'static str> {
         .collect()
 }
 
-pub const IMAGE_SIZE_LIMIT: usize = 16 * 1024 * 1024;
-pub const VIDEO_SIZE_LIMIT: usize = 99 * 1024 * 1024;
 pub const DESCRIPTION_LIMIT: usize = 1_500;
 
 fn status_url(st: &State, account_id: &str, id: &str) -> String {
@@ -268,15 +266,49 @@ fn create_inner(ctx: &mut Ctx, me: &str) -> HResult {
         .map(str::to_string);
     let sensitive = p.bool("sensitive", false) || !spoiler_text.is_empty();
 
-    let scheduled_at = match p.present("scheduled_at") {
+    let asked_at = match p.present("scheduled_at") {
         Some(v) => Some(
             DateTime::parse_from_rfc3339(v)
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|_| unprocessable("Validation failed: Scheduled at is invalid"))?,
         ),
         None => None,
+    };
+    // GoToSocial 0.18+: a past `scheduled_at` backdates the status (its import feature), for
+    // top-level posts and replies to oneself, without mentions of others, after the epoch.
+    // Mastodon posts at once instead (`scheduled_in_the_past?`).
+    let backdated = asked_at.filter(|t| *t <= now && ctx.st.config.is_gotosocial());
+    if let Some(at) = backdated {
+        if at.timestamp() <= 0 {
+            return Err(unprocessable(
+                "backfilled statuses must be dated after the Unix epoch",
+            ));
+        }
+        if in_reply_to.as_ref().is_some_and(|s| s.account_id != me) {
+            return Err(unprocessable(
+                "backfilled statuses may only reply to your own statuses",
+            ));
+        }
+        let own = ctx
+            .st
+            .account(me)
+            .map(|a| a.username.to_ascii_lowercase())
+            .unwrap_or_default();
+        let home = ctx.st.config.home_host.to_ascii_lowercase();
+        if let Some(other) = super::super::text::mentions(&text)
+            .into_iter()
+            .find(|(user, host)| {
+                !(user.eq_ignore_ascii_case(&own)
+                    && host.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(&home)))
+            })
+        {
+            return Err(unprocessable(&format!(
+                "backfilled statuses may not mention other accounts (@{})",
+                other.0
+            )));
+        }
     }
-    .filter(|t| *t > now);
+    let scheduled_at = asked_at.filter(|t| *t > now);
     if let Some(at) = scheduled_at {
         if at <= now + chrono::Duration::minutes(5) {
             return Err(unprocessable(
@@ -316,7 +348,11 @@ fn create_inner(ctx: &mut Ctx, me: &str) -> HResult {
             "Too many requests",
         ));
     }
-    let id = ctx.st.snowflake(now);
+    let created_at = backdated.unwrap_or(now);
+    let id = match backdated {
+        Some(at) => ctx.st.backdated_id(at),
+        None => ctx.st.snowflake(now),
+    };
     let url = status_url(ctx.st, me, &id);
     let status = Status {
         id: id.clone(),
@@ -330,8 +366,8 @@ fn create_inner(ctx: &mut Ctx, me: &str) -> HResult {
         in_reply_to_account_id: in_reply_to.map(|s| s.account_id),
         media_ids: media_ids.clone(),
         idempotency_key: key.clone(),
-        created_at: now,
-        scheduled_at: None,
+        created_at,
+        scheduled_at: backdated,
         deleted: false,
         url,
     };
@@ -350,6 +386,22 @@ fn create_inner(ctx: &mut Ctx, me: &str) -> HResult {
             .insert((me.to_string(), key), (IdempotentEntity::Status(id), now));
     }
     Ok(Resp::ok(entities::status(ctx.st, &status, Some(me), false)))
+}
+
+/// `GET /api/v1/statuses/:id/source`: the text as posted, for its author.
+pub fn source(ctx: &mut Ctx, id: &str) -> HResult {
+    let me = ctx.user(&["read", "read:statuses"])?;
+    let s = ctx
+        .st
+        .statuses
+        .iter()
+        .find(|s| s.id == id && !s.deleted && s.account_id == me)
+        .ok_or_else(not_found)?;
+    Ok(Resp::ok(json!({
+        "id": s.id,
+        "text": s.text,
+        "spoiler_text": s.spoiler_text,
+    })))
 }
 
 fn visible_status(st: &State, id: &str, viewer: Option<&str>) -> Option<Status> {
@@ -585,9 +637,9 @@ pub fn upload(ctx: &mut Ctx) -> HResult {
         ));
     };
     let size_limit = if kind == MediaKind::Image {
-        IMAGE_SIZE_LIMIT
+        ctx.st.config.image_size_limit
     } else {
-        VIDEO_SIZE_LIMIT
+        ctx.st.config.video_size_limit
     };
     if file.data.len() > size_limit {
         return Err(unprocessable(&format!(
@@ -680,13 +732,13 @@ pub fn media_update(ctx: &mut Ctx, id: &str) -> HResult {
 }
 
 /// Used by the instance entity.
-pub fn media_configuration() -> Value {
+pub fn media_configuration(config: &super::super::config::FakeConfig) -> Value {
     json!({
         "supported_mime_types": supported_mime_types(),
         "description_limit": DESCRIPTION_LIMIT,
-        "image_size_limit": IMAGE_SIZE_LIMIT,
+        "image_size_limit": config.image_size_limit,
         "image_matrix_limit": 33177600,
-        "video_size_limit": VIDEO_SIZE_LIMIT,
+        "video_size_limit": config.video_size_limit,
         "video_frame_rate_limit": 120,
         "video_matrix_limit": 8294400,
     })
