@@ -59,8 +59,9 @@ fn read_choice<T>(
     let bytes = std::fs::read(path)
         .map_err(|e| context(format!("could not read `{}` ({flag}): {e}", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        context(format!("`{}` ({flag}) is not UTF-8 text", path.display()))
-            .with_hint(Some("save it as UTF-8 (CSV UTF-8 in spreadsheet programs)".into()))
+        context(format!("`{}` ({flag}) is not UTF-8 text", path.display())).with_hint(Some(
+            "save it as UTF-8 (CSV UTF-8 in spreadsheet programs)".into(),
+        ))
     })?;
     parse(&text).map_err(|e| context(format!("`{}` ({flag}), {e}", path.display())))
 }
@@ -106,7 +107,12 @@ fn read_choices(args: &ImportArgs) -> Result<Choices, CliError> {
 }
 
 /// The plan's options from the command line, for a server with `limits`.
-fn plan_options(args: &ImportArgs, choices: Choices, limits: Limits, backdate: bool) -> PlanOptions {
+fn plan_options(
+    args: &ImportArgs,
+    choices: Choices,
+    limits: Limits,
+    backdate: bool,
+) -> PlanOptions {
     let Choices {
         only,
         exclude,
@@ -126,7 +132,11 @@ fn plan_options(args: &ImportArgs, choices: Choices, limits: Limits, backdate: b
         },
         text: TextOptions {
             // Backdated posts may not mention anyone (GoToSocial's rule): everyone is defused.
-            mention_map: if backdate { Default::default() } else { mention_map },
+            mention_map: if backdate {
+                Default::default()
+            } else {
+                mention_map
+            },
             ..TextOptions::default()
         },
         date_note: match args.date_note {
@@ -170,7 +180,11 @@ fn dry_run_server(global: &GlobalArgs) -> Result<Option<Mastodon>, CliError> {
     }
     let http = session::http(global)?;
     if let Some(server) = &global.server {
-        return Ok(Some(Mastodon::new(http, session::server_url(server)?, None)));
+        return Ok(Some(Mastodon::new(
+            http,
+            session::server_url(server)?,
+            None,
+        )));
     }
     let target = session::target(global)?;
     Ok(Some(target.client(http)?))
@@ -231,7 +245,9 @@ fn dry_run(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
     if let Some(path) = &args.preview {
         let collected = Collected { drafts, skipped };
         let title = format!("{} (dry run, {source})", args.input.display());
-        write_preview(args, path, &title, &options, &report, &collected, "unlisted")?;
+        write_preview(
+            args, path, &title, &options, &report, &collected, "unlisted",
+        )?;
     }
     if global.json {
         let line = serde_json::json!({"event": "summary", "dry_run": true, "plan": report});
@@ -286,7 +302,10 @@ fn plan_lines(report: &DryRun) -> String {
         ));
     }
     if report.media_left_out > 0 {
-        media.push_str(&format!(", {} left out (--no-media)", report.media_left_out));
+        media.push_str(&format!(
+            ", {} left out (--no-media)",
+            report.media_left_out
+        ));
     }
     s.push_str(&media);
     s.push('\n');
@@ -571,6 +590,13 @@ fn post(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
                 ),
             )
             .with_hint(Some("run the same command again then".into()))),
+            Err(PostError::Unavailable(e)) => Err(CliError::new(
+                exit::STOPPED,
+                anyhow::Error::new(e).context("stopped: the server kept failing"),
+            )
+            .with_hint(Some(
+                "run the same command again later to continue where it stopped (nothing is posted twice)".into(),
+            ))),
             Err(PostError::Unauthorized(e)) => Err(session::net_error(e, &target)),
             Err(PostError::Journal(e)) => Err(journal_error(e)),
         }

@@ -835,10 +835,14 @@ impl Mastodon {
     ) -> Result<MediaAttachment, MediaWaitError> {
         let started = std::time::Instant::now();
         let mut delay = Duration::from_millis(500);
+        let mut failures = 0;
         loop {
-            let (ready, media) = self.media(id).await.map_err(MediaWaitError::Http)?;
-            if ready {
-                return Ok(media);
+            // A poll is harmless to repeat: a failed one is tried again, a few times.
+            match self.media(id).await {
+                Ok((true, media)) => return Ok(media),
+                Ok((false, _)) => failures = 0,
+                Err(e) if e.is_transient() && failures < 4 => failures += 1,
+                Err(e) => return Err(MediaWaitError::Http(e)),
             }
             if started.elapsed() + delay > max_wait {
                 return Err(MediaWaitError::TimedOut {

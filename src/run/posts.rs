@@ -99,6 +99,10 @@ pub enum PostError {
     Unauthorized(HttpError),
     #[error("stopped by Ctrl-C")]
     Interrupted,
+    /// The server kept failing (5xx, network) after the retries: the run stops rather than
+    /// post later tweets first, or a reply before its parent.
+    #[error("the server kept failing: {0}")]
+    Unavailable(HttpError),
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
@@ -203,7 +207,9 @@ impl PostRun<'_> {
                     .mark_failed(self.run_id, &item.key, "unreadable journal entry")?;
                 continue;
             };
-            let uncertain = (item.state == ItemState::Sending).then_some(item.sent_at).flatten();
+            let uncertain = (item.state == ItemState::Sending)
+                .then_some(item.sent_at)
+                .flatten();
             match self.post_one(&item.key, &mut state, uncertain).await {
                 Ok(()) => {}
                 Err(Step::Unsure(reason)) => {
@@ -225,10 +231,7 @@ impl PostRun<'_> {
                         self.journal
                             .mark_pending(self.run_id, &item.key, &e.to_string())?;
                     }
-                    self.sink.emit(Event::Note {
-                        level: Level::Warning,
-                        text: format!("{}: {e}; it will be tried again on the next run", item.key),
-                    });
+                    return Err(PostError::Unavailable(e));
                 }
                 Err(Step::Http(e) | Step::Expired(e)) => {
                     let reason = match e.server_message() {
@@ -374,8 +377,12 @@ impl PostRun<'_> {
                             continue;
                         }
                         None => {
-                            self.post_status(&status, &idem, std::time::Instant::now() + KEY_TRUSTED)
-                                .await?
+                            self.post_status(
+                                &status,
+                                &idem,
+                                std::time::Instant::now() + KEY_TRUSTED,
+                            )
+                            .await?
                         }
                     }
                 }
