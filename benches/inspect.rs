@@ -14,18 +14,14 @@
 //! RSS under 64 MiB at 1M tweets. A wrong figure or a failed run makes the bench exit with 1
 //! after the table (MB = 10^6 bytes, MiB = 2^20).
 
-#[allow(dead_code)]
-#[path = "../examples/gen_archive.rs"]
-mod gen_archive;
+mod support;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::Path;
+use std::process::Command;
 
-use gen_archive::{Counts, GENERATOR_VERSION, Params};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use support::gen_archive::{Counts, Params};
+use support::{Run, archive, data_dir, run_measured};
 
 const TARGET_MB_S: f64 = 150.0;
 const TARGET_RSS_MIB: f64 = 64.0;
@@ -44,99 +40,14 @@ fn bench_params(tweets: u64) -> Params {
     }
 }
 
-/// The cache entry written next to each archive.
-#[derive(Serialize, Deserialize)]
-struct Cached {
-    generator_version: u32,
-    params: Params,
-    counts: Counts,
-}
-
-fn archive(data_dir: &Path, p: &Params) -> (PathBuf, Counts) {
-    let stem = format!("x-archive-{}-seed{}", p.tweets, p.seed);
-    let zip = data_dir.join(format!("{stem}.zip"));
-    let meta = data_dir.join(format!("{stem}.json"));
-    if let Ok(text) = std::fs::read_to_string(&meta)
-        && let Ok(c) = serde_json::from_str::<Cached>(&text)
-        && c.generator_version == GENERATOR_VERSION
-        && c.params == *p
-        && std::fs::metadata(&zip).is_ok_and(|m| m.len() == c.counts.zip_bytes)
-    {
-        eprintln!("reusing {}", zip.display());
-        return (zip, c.counts);
-    }
-    std::fs::create_dir_all(data_dir).expect("create target/bench-data");
-    let tmp = data_dir.join(format!("{stem}.zip.partial"));
-    eprint!("generating {} tweets into {} … ", p.tweets, zip.display());
-    let t = Instant::now();
-    let counts = gen_archive::generate(p, &tmp).expect("generate the archive");
-    std::fs::rename(&tmp, &zip).expect("rename the archive");
-    eprintln!("{:.1} s", t.elapsed().as_secs_f64());
-    let cached = Cached {
-        generator_version: GENERATOR_VERSION,
-        params: p.clone(),
-        counts: counts.clone(),
-    };
-    std::fs::write(&meta, serde_json::to_string_pretty(&cached).expect("json"))
-        .expect("write the cache entry");
-    (zip, counts)
-}
-
-struct Run {
-    secs: f64,
-    /// User + system CPU time of the child.
-    cpu_secs: f64,
-    max_rss_kib: u64,
-    exit: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-/// Runs `migrate inspect --json <zip>` and reaps it with `wait4` to get its own peak RSS.
+/// Runs `migrate inspect --json <zip>`.
 fn run_inspect(zip: &Path) -> Run {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .arg("inspect")
-        .arg("--json")
-        .arg(zip)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn migrate");
-    let mut err_pipe = child.stderr.take().expect("stderr");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let mut stdout = Vec::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_end(&mut stdout)
-        .expect("read the child's stdout");
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data, and wait4 only writes into the two locals.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
-    let secs = start.elapsed().as_secs_f64();
-    // `child` was reaped above; dropping a Child neither waits nor kills.
-    drop(child);
-    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Run {
-        secs,
-        cpu_secs: tv(usage.ru_utime) + tv(usage.ru_stime),
-        // Linux reports ru_maxrss in KiB.
-        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
-        exit,
-        stdout,
-        stderr: stderr_reader.join().unwrap_or_default(),
-    }
+    run_measured(
+        Command::new(env!("CARGO_BIN_EXE_migrate"))
+            .arg("inspect")
+            .arg("--json")
+            .arg(zip),
+    )
 }
 
 /// Every figure of the reader's JSON that the generator knows, as (path, expected).
@@ -237,7 +148,7 @@ struct Row {
 }
 
 fn main() {
-    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let data_dir = data_dir();
     let runs_override: Option<usize> = std::env::var("MIGRATE_BENCH_RUNS")
         .ok()
         .and_then(|s| s.parse().ok());

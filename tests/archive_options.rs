@@ -243,7 +243,10 @@ fn no_media_follow_ups_and_the_size_limits() {
     let list = statuses(&server);
     assert_eq!(list.len(), 5);
     assert!(list.iter().all(|s| s.media_ids.is_empty()));
-    assert!(server.state().media.is_empty(), "nothing over the limit is sent");
+    assert!(
+        server.state().media.is_empty(),
+        "nothing over the limit is sent"
+    );
     let report = report(&env);
     let photos_row = report
         .lines()
@@ -270,7 +273,11 @@ fn a_rerun_with_other_options_adds_and_leaves_out_without_doubling() {
     let o = import(&env, &server, &token, &["--no-media"]);
     assert_code(&o, 0);
     let list = statuses(&server);
-    assert_eq!(list.len(), 5, "the reply, the plain tweet and the video are added");
+    assert_eq!(
+        list.len(),
+        5,
+        "the reply, the plain tweet and the video are added"
+    );
     let again = import(&env, &server, &token, &[]);
     assert_code(&again, 0);
     assert_eq!(statuses(&server).len(), 5);
@@ -287,7 +294,11 @@ fn bad_choice_files_are_refused_with_the_line() {
     write_archive(&env, &t);
     let (server, token) = start(|_| {});
     std::fs::write(env.path("ids.txt"), "123\nnot-an-id\n").unwrap();
-    std::fs::write(env.path("map.csv"), "jack,@jack@a.example\njack,@jack@b.example\n").unwrap();
+    std::fs::write(
+        env.path("map.csv"),
+        "jack,@jack@a.example\njack,@jack@b.example\n",
+    )
+    .unwrap();
     std::fs::write(env.path("alt.csv"), [0xff, 0xfe, b'a', 0]).unwrap();
     for (flag, file, needle) in [
         ("--ids", "ids.txt", "line 2"),
@@ -388,7 +399,10 @@ fn gotosocial_backdates_each_post_to_its_tweet() {
     );
     let list = statuses(&server);
     assert_eq!(list.len(), 5);
-    for (s, tweet) in list.iter().zip([&t.mention, &t.photos, &t.reply, &t.plain, &t.video]) {
+    for (s, tweet) in list
+        .iter()
+        .zip([&t.mention, &t.photos, &t.reply, &t.plain, &t.video])
+    {
         assert_eq!(s.created_at, tweet.created_at, "{}", s.text);
         assert!(s.text.contains(&tweet.id));
     }
@@ -415,4 +429,73 @@ fn gotosocial_backdates_each_post_to_its_tweet() {
     let now = server.now();
     assert!(list.iter().all(|s| (now - s.created_at).num_minutes() < 5));
     assert!(list[0].text.contains("@jack@remote.example"));
+}
+
+#[test]
+fn a_thousand_posts_keep_to_300_per_3_hours_without_a_429_after_the_first_window() {
+    // Three simulated hours last two real seconds; Mastodon's limits run on that clock: 300
+    // statuses per 3 h per account, 300 requests per 5 min per token.
+    let env = Env::new();
+    let start = archive::at("2019-06-01T00:00:00Z");
+    let tweets: Vec<Tweet> = (0..1000)
+        .rev()
+        .map(|i| {
+            let when = (start + chrono::Duration::hours(i)).to_rfc3339();
+            Tweet::new(&when, 0).text(&format!("Tide log entry number {i}"))
+        })
+        .collect();
+    let social = Social {
+        following: &[],
+        follower: &[],
+        block: &[],
+        mute: &[],
+    };
+    modern_archive(&ME, "2024-01-01T00:00:00.000Z", &[tweets], social)
+        .write_zip(&env.path("ana.zip"))
+        .unwrap();
+    let config = FakeConfig {
+        time_scale: 3.0 * 3600.0 / 2.0,
+        wall_clock_resets: true,
+        ..FakeConfig::default()
+    };
+    assert_eq!(
+        config.rate_limits.statuses,
+        Some(fake::Limit::new(300, 3 * 3600))
+    );
+    let server = FakeServer::start(config);
+    let token = server.issue_token("alice", "read write");
+    let started = std::time::Instant::now();
+    let o = import(&env, &server, &token, &[]);
+    assert_code(&o, 0);
+    let list = statuses(&server);
+    assert_eq!(list.len(), 1000, "every tweet posted");
+    let texts: std::collections::HashSet<_> = list.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts.len(), 1000, "none twice");
+    let st = server.state();
+    let statuses_429 = st
+        .counters
+        .rate_limited_by
+        .get("statuses")
+        .copied()
+        .unwrap_or(0);
+    assert!(statuses_429 <= 1, "{:?}", st.counters.rate_limited_by);
+    // The posts fell into at least four 3-hour windows, at most 300 in each.
+    let mut per_window: std::collections::HashMap<i64, u64> = Default::default();
+    for s in &list {
+        *per_window
+            .entry(s.created_at.timestamp() / (3 * 3600))
+            .or_default() += 1;
+    }
+    assert!(per_window.len() >= 4, "{per_window:?}");
+    assert!(per_window.values().all(|&n| n <= 300), "{per_window:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // The wait was announced with its reason.
+    assert!(
+        stdout(&o).contains("\"event\":\"waiting\""),
+        "no wait announced"
+    );
 }

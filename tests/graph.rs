@@ -12,22 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use fake::{FakeConfig, FakeServer, Limit, RemoteAccountSpec, WebfingerBehavior};
-use support_cli::{Env, assert_code, stderr, stdout};
-
-fn read_csv(path: &std::path::Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
+use support_cli::{Env, assert_code, read_csv, stderr, stdout};
 
 /// The accounts alice follows (or has requested) on the fake, by acct.
 fn followed(server: &FakeServer) -> Vec<String> {

@@ -9,29 +9,13 @@ mod fake;
 mod support_cli;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
 use fake::{FakeConfig, FakeServer, Limit, RemoteAccountSpec, State, WebfingerBehavior};
-use support_cli::{Env, assert_code, stderr, stdout};
+use support_cli::{Env, assert_code, read_csv, stderr, stdout};
 
 type Report = Vec<HashMap<String, String>>;
-
-fn read_csv(path: &Path) -> Report {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
 
 /// The report row of input line `line`.
 fn row(report: &Report, line: u64) -> &HashMap<String, String> {

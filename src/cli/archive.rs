@@ -549,7 +549,6 @@ fn post(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
         let pending = count(ItemState::Pending) + count(ItemState::Sending);
         let left_out = count(ItemState::Skipped);
         renderer.emit(Event::Summary(serde_json::json!({
-            "event": "summary",
             "input": args.input,
             "account": account,
             "posts": items.len() - left_out,

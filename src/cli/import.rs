@@ -369,7 +369,6 @@ async fn import(
     }
     let completed = stop.is_none() && summary.pending == 0;
     let summary_json = serde_json::json!({
-        "event": "summary",
         "input": input.path,
         "kind": kind,
         "account": account,

@@ -3,11 +3,13 @@
 //! fixed exit code. This is the only layer that knows about terminals.
 
 mod archive;
+mod discover;
 mod generate;
 mod graph_input;
 mod import;
 mod inspect;
 mod login;
+mod lookup;
 pub mod render;
 mod resolve;
 pub mod session;
@@ -132,9 +134,12 @@ pub enum Command {
     Accounts(login::AccountsArgs),
     /// Carry an input into the target account: Mastodon's CSV exports (follows, blocks, mutes,
     /// domain blocks, lists, bookmarks); resumable
-    Import(import::ImportArgs),
+    Import(Box<import::ImportArgs>),
     /// Verify every handle of a CSV through WebFinger; write a clean, canonical CSV and a report
     Resolve(resolve::ResolveArgs),
+    /// Find the fediverse accounts a Twitter/X archive mentions, verify them through WebFinger,
+    /// and write a follow list for `import` (and Mastodon's web import)
+    Discover(discover::DiscoverArgs),
     /// Show what an archive holds — counts, dates, media, problems — without any network
     Inspect(inspect::InspectArgs),
     /// List runs with their progress and what each waits for
@@ -274,8 +279,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Login(args) => login::login(&global, args),
         Command::Logout(args) => login::logout(&global, args),
         Command::Accounts(args) => login::accounts(&global, args),
-        Command::Import(args) => import::run(&global, args),
+        Command::Import(args) => import::run(&global, *args),
         Command::Resolve(args) => resolve::run(&global, args),
+        Command::Discover(args) => discover::run(&global, args),
         Command::Inspect(args) => inspect::run(&global, args),
         Command::Status(args) => status::run(&global, args),
         Command::Generate(cmd) => generate::run(cmd),

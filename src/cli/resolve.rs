@@ -1,20 +1,16 @@
 //! `migrate resolve <input>`: verify every handle of a Mastodon CSV export (or a plain list)
 //! through WebFinger, and write a clean, canonical, re-importable CSV plus a report.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use chrono::Utc;
 use clap::Args;
 
-use crate::net::webfinger::{Outcome, Resolution};
-use crate::run::journal::{CachedLookup, Journal};
-use crate::run::tokens::state_dir;
-use crate::source::handle::Handle;
+use crate::net::webfinger::Outcome;
 use crate::source::mastodon_csv::{Row, write_csv};
 
 use super::graph_input::{self, TypeArg, entry_with_handle, output_path, write_file};
-use super::{CliError, GlobalArgs, exit, session, write_stdout};
+use super::{CliError, GlobalArgs, exit, lookup, session, write_stdout};
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
@@ -42,84 +38,17 @@ pub fn run(global: &GlobalArgs, args: ResolveArgs) -> Result<u8, CliError> {
     let input = graph_input::read_csv(&args.input, args.kind)?;
     let http = session::http(global)?;
     let resolver = graph_input::resolver(http, args.concurrency.max(1), args.per_host.max(1));
-    let journal = state_dir(global.state_dir.as_deref())
-        .ok()
-        .and_then(|d| Journal::open(&d).ok());
-    let mut distinct: Vec<Handle> = Vec::new();
-    {
-        let mut seen = std::collections::HashSet::new();
-        for row in &input.file.rows {
-            if let Some(h) = row.entry.handle()
-                && seen.insert(h.clone())
-            {
-                distinct.push(h.clone());
-            }
-        }
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::new(exit::FAILED, e))?;
-    let mut results: HashMap<Handle, Resolution> = HashMap::new();
-    let mut ask = Vec::new();
-    for h in distinct {
-        let cached = journal
-            .as_ref()
-            .and_then(|j| j.cached_lookup(&h.ascii()).ok().flatten())
-            .and_then(|c| {
-                let outcome = Outcome::parse(&c.outcome)?;
-                (!outcome.is_transient()).then(|| Resolution {
-                    handle: h.to_string(),
-                    outcome,
-                    canonical: c.canonical,
-                    actor: c.actor,
-                    reason: c.reason.unwrap_or_default(),
-                })
-            });
-        match cached {
-            Some(r) => {
-                results.insert(h, r);
-            }
-            None => ask.push(h),
-        }
-    }
-    let cached_count = results.len();
-    let asked = rt.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for h in ask {
-            let resolver = resolver.clone();
-            set.spawn(async move {
-                let mut r = resolver.resolve(h.username(), &h.ascii_host()).await;
-                r.handle = h.to_string();
-                (h, r)
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(j) = set.join_next().await {
-            if let Ok(pair) = j {
-                out.push(pair);
-            }
-        }
-        out
-    });
-    for (h, r) in asked {
-        if let Some(j) = &journal
-            && !r.outcome.is_transient()
-        {
-            let _ = j.cache_lookup(
-                &h.ascii(),
-                &CachedLookup {
-                    outcome: r.outcome.as_str().into(),
-                    canonical: r.canonical.clone(),
-                    actor: r.actor.clone(),
-                    reason: Some(r.reason.clone()),
-                    fetched_at: Utc::now(),
-                },
-            );
-        }
-        results.insert(h, r);
-    }
+    let journal = lookup::journal(global);
+    let handles = input
+        .file
+        .rows
+        .iter()
+        .filter_map(|r| r.entry.handle().cloned());
+    let rt = lookup::runtime()?;
+    let lookup::Lookups {
+        results,
+        from_cache: cached_count,
+    } = lookup::lookup_all(&rt, &resolver, journal.as_ref(), handles, |_, _| {});
 
     // The clean file: found rows with canonical handles, duplicates (by canonical) dropped.
     let mut clean: Vec<Row> = Vec::new();

@@ -211,7 +211,9 @@ pub fn parse_alt_text(text: &str) -> Result<AltText, ChoiceError> {
         if chars > MAX_DESCRIPTION {
             return Err(error(
                 line,
-                format!("the description has {chars} characters; Mastodon takes at most {MAX_DESCRIPTION}"),
+                format!(
+                    "the description has {chars} characters; Mastodon takes at most {MAX_DESCRIPTION}"
+                ),
             ));
         }
         if let Some(id) = tweet_id(key) {
@@ -305,7 +307,10 @@ mod tests {
             alt.of(Id(1234), "tweets_media/1234-AbCd.jpg"),
             Some("A cat, asleep")
         );
-        assert_eq!(alt.of(Id(1234), "tweets_media/1234-EfGh.png"), Some("A dog"));
+        assert_eq!(
+            alt.of(Id(1234), "tweets_media/1234-EfGh.png"),
+            Some("A dog")
+        );
         assert_eq!(alt.of(Id(1234), "tweets_media/1234-Zz.png"), None);
         assert_eq!(
             alt.of(Id(555), "tweets_media/555-x.jpg"),

@@ -18,7 +18,8 @@
 //!   their bytes, not their name) of at most [`PHOTO_MAX_BYTES`], until [`PHOTO_BUDGET_BYTES`]
 //!   have been embedded; every other medium — videos and GIFs (MP4s) always — is a placeholder
 //!   tile with its kind, name and size. The skipped table stops after [`SKIPPED_ROWS`] rows.
-//!   Text costs about 1.5 KB a post, so 2,000 posts stay under 12 MiB with the image budget full.
+//!   Markup costs about 2.5 KB a post and 200 bytes a skipped row: 2,000 posts and a full
+//!   table make about 7 MB, 18 MB once the image budget is used up.
 //!
 //! Thumbnails would let every photo show, but decoding and re-encoding needs the `image`
 //! crate, whose clean build costs about 45 s on a 2-core machine; photos as they are suit a
@@ -163,35 +164,52 @@ impl Threads {
         let parent: Vec<Option<usize>> = drafts
             .iter()
             .enumerate()
-            .map(|(i, d)| d.reply_to.and_then(|p| index.get(&p).copied()).filter(|&p| p != i))
-            .collect();
-        let root = (0..drafts.len())
-            .map(|i| {
-                let mut at = i;
-                // A cycle cannot come from the planner, but a journal is data: a post whose
-                // ancestry does not end within `len` steps stands on its own.
-                for _ in 0..=drafts.len() {
-                    match parent[at] {
-                        Some(p) => at = p,
-                        None => return at,
-                    }
-                }
-                i
+            .map(|(i, d)| {
+                d.reply_to
+                    .and_then(|p| index.get(&p).copied())
+                    .filter(|&p| p != i)
             })
             .collect();
+        let mut root: Vec<usize> = Vec::with_capacity(drafts.len());
+        for i in 0..drafts.len() {
+            let r = match parent[i] {
+                None => i,
+                // The planner posts a parent first: its root is known.
+                Some(p) if p < i => root[p],
+                // A journal is data, though: walk up, and a post whose ancestry does not end
+                // within `len` steps (a cycle) stands on its own.
+                Some(_) => {
+                    let mut at = i;
+                    let mut steps = 0;
+                    while let Some(p) = parent[at] {
+                        at = p;
+                        steps += 1;
+                        if steps > drafts.len() {
+                            at = i;
+                            break;
+                        }
+                    }
+                    at
+                }
+            };
+            root.push(r);
+        }
         Threads { parent, root }
     }
 
-    /// Each root in posting order with its thread's posts (itself first), in posting order.
+    /// Each root in posting order with its thread's posts: the root first, then the others in
+    /// posting order.
     fn groups(&self) -> Vec<(usize, Vec<usize>)> {
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.root.len()];
+        let mut members: Vec<Vec<usize>> = (0..self.root.len()).map(|r| vec![r]).collect();
         for (i, &r) in self.root.iter().enumerate() {
-            members[r].push(i);
+            if r != i {
+                members[r].push(i);
+            }
         }
         members
             .into_iter()
             .enumerate()
-            .filter(|(r, m)| m.first() == Some(r))
+            .filter(|&(r, _)| self.root[r] == r)
             .collect()
     }
 
@@ -294,12 +312,12 @@ impl Page<'_> {
         ];
         self.raw("<dl class=\"figures\">\n")?;
         for (label, value) in figures {
-            let warn = matches!(label, "media missing" | "posted on their own") && value != "0";
-            write!(
-                self.out,
-                "<div{}><dt>{label}</dt><dd>",
-                if warn { " class=\"warn\"" } else { "" }
-            )?;
+            let class = match label {
+                "media missing" | "posted on their own" if value != "0" => " class=\"warn\"",
+                "time at the server's pace" => " class=\"wide\"",
+                _ => "",
+            };
+            write!(self.out, "<div{class}><dt>{label}</dt><dd>")?;
             self.text(&value)?;
             self.raw("</dd></div>\n")?;
         }
@@ -318,10 +336,10 @@ impl Page<'_> {
         let l = self.limits;
         self.raw("<p class=\"settings\">Visibility <b>")?;
         self.text(input.visibility)?;
-        write!(
+        writeln!(
             self.out,
             "</b> · at most <b>{}</b> characters a status, a link counting {} · {} media a status · \
-             {} statuses per 3 hours · {} uploads per 30 minutes</p>\n",
+             {} statuses per 3 hours · {} uploads per 30 minutes</p>",
             thousands(l.max_characters as u64),
             l.characters_reserved_per_url,
             l.max_media_attachments,
@@ -345,7 +363,6 @@ impl Page<'_> {
     ) -> io::Result<()> {
         let parts = d.parts.len().max(1);
         let statuses = d.status_count();
-        let follow_ups = statuses - parts;
         self.stats.statuses += statuses;
         let lang = d
             .language
@@ -387,12 +404,21 @@ impl Page<'_> {
             self.raw("</span>")?;
         }
         if statuses > 1 {
-            write!(self.out, " <span class=\"chain\">{statuses} statuses</span>")?;
+            write!(
+                self.out,
+                " <span class=\"chain\">{statuses} statuses</span>"
+            )?;
         }
         self.raw("</header>\n")?;
         if let Some(why) = &d.orphan {
-            self.raw("<p class=\"note orphan\">Posted on its own: ")?;
-            self.text(why)?;
+            // The planner's reason reads "posted on its own: …".
+            let mut chars = why.chars();
+            let why: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            self.raw("<p class=\"note orphan\">")?;
+            self.text(&why)?;
             self.raw("</p>\n")?;
         }
 
@@ -404,11 +430,7 @@ impl Page<'_> {
                 if followup { " followup" } else { "" }
             )?;
             if followup {
-                write!(
-                    self.out,
-                    "<span class=\"badge followup\">media follow-up {}/{follow_ups}</span>",
-                    index - parts + 1
-                )?;
+                self.raw("<span class=\"badge followup\">media follow-up</span>")?;
             } else if parts > 1 {
                 write!(
                     self.out,
@@ -419,9 +441,9 @@ impl Page<'_> {
             let text = d.status_text(index);
             let length = status_length(&text, self.limits.characters_reserved_per_url);
             let over = length > self.limits.max_characters;
-            write!(
+            writeln!(
                 self.out,
-                "<span class=\"count{}\" title=\"characters, as the server counts them\">{} / {}</span></div>\n",
+                "<span class=\"count{}\" title=\"characters, as the server counts them\">{} / {}</span></div>",
                 if over { " over" } else { "" },
                 thousands(length as u64),
                 thousands(self.limits.max_characters as u64)
@@ -432,7 +454,11 @@ impl Page<'_> {
             }
             self.linked_text(&text)?;
             self.raw("</div>\n")?;
-            if let Some(files) = d.status_media(index).map(|g| &d.media[g]).filter(|g| !g.is_empty()) {
+            if let Some(files) = d
+                .status_media(index)
+                .map(|g| &d.media[g])
+                .filter(|g| !g.is_empty())
+            {
                 self.raw("<div class=\"media\">")?;
                 for m in files {
                     self.tile(m, &mut *media)?;
@@ -506,7 +532,10 @@ impl Page<'_> {
                 self.embedded += b.len() as u64;
                 self.raw("<figure class=\"tile photo\"><img alt=\"")?;
                 self.attr(m.description.as_deref().unwrap_or(name))?;
-                write!(self.out, "\" loading=\"lazy\" decoding=\"async\" src=\"data:{mime};base64,")?;
+                write!(
+                    self.out,
+                    "\" loading=\"lazy\" decoding=\"async\" src=\"data:{mime};base64,"
+                )?;
                 {
                     let mut encoder = EncoderWriter::new(&mut self.out, &STANDARD);
                     encoder.write_all(b)?;
@@ -572,9 +601,9 @@ impl Page<'_> {
         }
         self.raw("</tbody>\n</table>\n")?;
         if skipped.len() > SKIPPED_ROWS {
-            write!(
+            writeln!(
                 self.out,
-                "<p class=\"more\">and {} more, not listed here.</p>\n",
+                "<p class=\"more\">and {} more, not listed here.</p>",
                 thousands((skipped.len() - SKIPPED_ROWS) as u64)
             )?;
         }
@@ -769,6 +798,7 @@ dl.figures div { background: var(--card); border: 1px solid var(--line); border-
 dl.figures dt { font-size: 12px; color: var(--muted); }
 dl.figures dd { margin: 0; font-size: 18px; font-weight: 600; }
 dl.figures div.warn dd { color: var(--warn); }
+dl.figures div.wide { grid-column: span 2; }
 ul.reasons { margin: 0 0 12px; padding-left: 20px; color: var(--muted); }
 nav a { margin-right: 12px; }
 a { color: var(--accent); }
@@ -782,7 +812,7 @@ article.post.reply { margin-left: 28px; }
 section.status { padding: 8px 0; }
 section.status + section.status { border-top: 1px dashed var(--line); }
 .badges { display: flex; gap: 8px; align-items: center; font-size: 12px; margin-bottom: 4px; }
-.badge { background: var(--accent); color: #fff; border-radius: 4px; padding: 0 6px; font-weight: 600; }
+.badge { background: var(--accent); color: var(--card); border-radius: 4px; padding: 0 6px; font-weight: 600; }
 .badge.followup { background: var(--muted); }
 .count { margin-left: auto; color: var(--muted); font-variant-numeric: tabular-nums; }
 .count.over { color: var(--warn); font-weight: 700; }
@@ -948,7 +978,9 @@ mod tests {
 
     /// Elements that must nest: as many closed as opened, and never more closed than open.
     fn assert_balanced(html: &str) {
-        for tag in ["article", "section", "div", "figure", "table", "header", "main", "p"] {
+        for tag in [
+            "article", "section", "div", "figure", "table", "header", "main", "p",
+        ] {
             let open = format!("<{tag}");
             let close = format!("</{tag}>");
             let bytes = html.as_bytes();
@@ -980,7 +1012,11 @@ mod tests {
             for &b in data {
                 crc ^= b as u32;
                 for _ in 0..8 {
-                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0xEDB8_8320
+                    } else {
+                        crc >> 1
+                    };
                 }
             }
             !crc
@@ -1045,7 +1081,12 @@ mod tests {
         );
         assert!(article(&r.html, 20).contains("<div class=\"text\" lang=\"en\">second</div>"));
         assert_eq!(
-            (r.stats.posts, r.stats.statuses, r.stats.thumbnails, r.stats.placeholders),
+            (
+                r.stats.posts,
+                r.stats.statuses,
+                r.stats.thumbnails,
+                r.stats.placeholders
+            ),
             (3, 3, 0, 0)
         );
         assert!(r.html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
@@ -1094,7 +1135,7 @@ mod tests {
         let mut elsewhere = draft(5, 4, &["replies to a tweet not in this preview"]);
         elsewhere.reply_to = Some(Id(99));
         let mut orphan = draft(6, 5, &["orphan"]);
-        orphan.orphan = Some("the tweet it replies to was deleted".into());
+        orphan.orphan = Some("posted on its own: the tweet it replies to was deleted".into());
         let drafts = vec![
             deeper,
             draft(4, 1, &["between"]),
@@ -1104,7 +1145,10 @@ mod tests {
             orphan,
         ];
         let r = render(&drafts, &[]);
-        let start = r.html.find("<div class=\"thread\" id=\"thread-1\">").unwrap();
+        let start = r
+            .html
+            .find("<div class=\"thread\" id=\"thread-1\">")
+            .unwrap();
         let thread = div(&r.html, start);
         let end = start + thread.len();
         assert!(thread.contains("Thread of 3 posts"));
@@ -1124,24 +1168,30 @@ mod tests {
         assert!(
             article(&r.html, 5).contains("<span class=\"replyto\">↳ replies to tweet 99</span>")
         );
-        assert!(
-            article(&r.html, 6).contains(
-                "<p class=\"note orphan\">Posted on its own: the tweet it replies to was deleted</p>"
-            )
-        );
+        assert!(article(&r.html, 6).contains(
+            "<p class=\"note orphan\">Posted on its own: the tweet it replies to was deleted</p>"
+        ));
         assert_balanced(&r.html);
     }
 
     #[test]
-    fn a_reply_cycle_shows_every_post_once() {
+    fn a_reply_cycle_or_a_reply_before_its_parent_shows_every_post_once() {
         let mut a = draft(1, 0, &["a"]);
         a.reply_to = Some(Id(2));
         let mut b = draft(2, 1, &["b"]);
         b.reply_to = Some(Id(1));
-        let r = render(&[a, b], &[]);
-        assert_eq!(r.html.matches("id=\"tweet-1\"").count(), 1);
-        assert_eq!(r.html.matches("id=\"tweet-2\"").count(), 1);
-        assert_eq!(r.stats.posts, 2);
+        // A reply posted before its parent.
+        let mut c = draft(3, 2, &["c"]);
+        c.reply_to = Some(Id(4));
+        let d = draft(4, 3, &["d"]);
+        let r = render(&[a, b, c, d], &[]);
+        for t in 1..=4 {
+            assert_eq!(r.html.matches(&format!("id=\"tweet-{t}\"")).count(), 1);
+        }
+        assert_eq!(r.stats.posts, 4);
+        // The thread shows its root first.
+        let thread = &r.html[r.html.find("id=\"thread-4\"").unwrap()..];
+        assert!(thread.find("id=\"tweet-4\"").unwrap() < thread.find("id=\"tweet-3\"").unwrap());
     }
 
     #[test]
@@ -1205,8 +1255,14 @@ mod tests {
             assert!(r.html.contains(figure), "{figure}");
         }
         assert!(r.html.contains("Visibility <b>unlisted</b>"));
-        assert!(r.html.contains("at most <b>500</b> characters a status, a link counting 23"));
-        assert!(r.html.contains("<title>Preview: archive.zip → me@server.example</title>"));
+        assert!(
+            r.html
+                .contains("at most <b>500</b> characters a status, a link counting 23")
+        );
+        assert!(
+            r.html
+                .contains("<title>Preview: archive.zip → me@server.example</title>")
+        );
         assert_eq!(duration(0.2), "about 12 min");
         assert_eq!(duration(2.25), "about 2.3 hours");
         assert_eq!(duration(72.0), "about 3 days (72 hours)");
@@ -1219,23 +1275,24 @@ mod tests {
         let mut d = draft(
             7,
             0,
-            &[
-                "<script>alert(1)</script> & \"quotes\"\n\
+            &["<script>alert(1)</script> & \"quotes\"\n\
                  see https://evil.example/x\"onmouseover=\"alert(1) and \
                  javascript:alert(1) and JAVASCRIPT://x.y and data:text/html,<b>x</b>\n\
                  (https://example.com/a_(b)). http://ok.example/p?q=1&r=2, ftp://no.example \
-                 https:// alone, nohttps://glued.example\u{0}\u{7}\u{FFFF}",
-            ],
+                 https:// alone, nohttps://glued.example\u{0}\u{7}\u{FFFF}"],
         );
         d.url = "javascript:alert(document.cookie)".into();
         d.language = Some("\"><script>".into());
         d.orphan = Some("<img src=x onerror=alert(1)>".into());
         d.missing = vec!["<b>video</b>".into()];
-        d.media = vec![vec![DraftMedia {
-            file: "tweets_media/\"><script>x</script>.jpg".into(),
-            kind: "<i>photo</i>".into(),
-            description: Some("<script>alt</script>".into()),
-        }, photo("evil.svg")]];
+        d.media = vec![vec![
+            DraftMedia {
+                file: "tweets_media/\"><script>x</script>.jpg".into(),
+                kind: "<i>photo</i>".into(),
+                description: Some("<script>alt</script>".into()),
+            },
+            photo("evil.svg"),
+        ]];
         let skipped = [PreviewSkip {
             tweet: Id(8),
             url: "https://twitter.com/me/status/8\"><script>".into(),
@@ -1252,7 +1309,10 @@ mod tests {
             visibility: "<b>public</b>",
         };
         let mut out = Vec::new();
-        write_preview(&mut out, &input, &mut |_| Some(b"<svg onload=alert(1)>".to_vec())).unwrap();
+        write_preview(&mut out, &input, &mut |_| {
+            Some(b"<svg onload=alert(1)>".to_vec())
+        })
+        .unwrap();
         let html = String::from_utf8(out).unwrap();
 
         for bad in [
@@ -1270,8 +1330,21 @@ mod tests {
         for (tag, name) in attributes(&html) {
             assert!(
                 [
-                    "class", "id", "href", "rel", "lang", "src", "alt", "loading", "decoding",
-                    "title", "datetime", "charset", "name", "content", "http-equiv"
+                    "class",
+                    "id",
+                    "href",
+                    "rel",
+                    "lang",
+                    "src",
+                    "alt",
+                    "loading",
+                    "decoding",
+                    "title",
+                    "datetime",
+                    "charset",
+                    "name",
+                    "content",
+                    "http-equiv"
                 ]
                 .contains(&name.as_str()),
                 "`{name}` on <{tag}>"
@@ -1282,10 +1355,19 @@ mod tests {
         assert!(html.contains("<title>Preview: &lt;/title&gt;&lt;script&gt;"));
         // Links: the page's own anchors, and web addresses, each with the right `rel`.
         let links = hrefs(&html);
-        assert!(links.iter().all(|h| h.starts_with('#') || h.starts_with("http")), "{links:?}");
+        assert!(
+            links
+                .iter()
+                .all(|h| h.starts_with('#') || h.starts_with("http")),
+            "{links:?}"
+        );
         assert!(!html.to_ascii_lowercase().contains("href=\"javascript"));
         assert!(!html.contains("href=\"data:"));
-        let web: Vec<&str> = links.iter().copied().filter(|h| h.starts_with("http")).collect();
+        let web: Vec<&str> = links
+            .iter()
+            .copied()
+            .filter(|h| h.starts_with("http"))
+            .collect();
         assert_eq!(
             web,
             [
@@ -1297,7 +1379,8 @@ mod tests {
             ]
         );
         assert_eq!(
-            html.matches(" rel=\"nofollow noopener noreferrer\"").count(),
+            html.matches(" rel=\"nofollow noopener noreferrer\"")
+                .count(),
             web.len()
         );
         // The original tweet's address is no web address: shown, not linked.
@@ -1308,7 +1391,9 @@ mod tests {
         // Controls and noncharacters, invalid in HTML, are replaced.
         assert!(html.contains("nohttps://glued.example\u{FFFD}\u{FFFD}\u{FFFD}"));
         // The SVG "photo" is neither embedded nor linked.
-        assert!(html.contains("<figure class=\"tile placeholder\"><div class=\"kind\">&lt;i&gt;photo&lt;/i&gt;</div>"));
+        assert!(html.contains(
+            "<figure class=\"tile placeholder\"><div class=\"kind\">&lt;i&gt;photo&lt;/i&gt;</div>"
+        ));
         // The name is what follows the last `/`, escaped; so is the description.
         assert!(html.contains(
             "<figcaption>script&gt;.jpg · 21 B<br><i>not embedded</i>\
@@ -1320,25 +1405,36 @@ mod tests {
              <i>not a JPEG, PNG, GIF or WebP image</i></figcaption>"
         ));
         assert!(!html.contains("src=\"data:"));
-        assert!(html.contains("content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\""));
+        assert!(
+            html.contains(
+                "content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\""
+            )
+        );
         assert_balanced(&html);
     }
 
     #[test]
     fn links_end_where_a_reader_would_end_them() {
         let spans = |t: &str| -> Vec<String> {
-            find_links(t).into_iter().map(|(s, e)| t[s..e].to_string()).collect()
+            find_links(t)
+                .into_iter()
+                .map(|(s, e)| t[s..e].to_string())
+                .collect()
         };
         assert_eq!(spans("a https://x.example/p. b"), ["https://x.example/p"]);
         assert_eq!(spans("(see https://x.example/p)"), ["https://x.example/p"]);
-        assert_eq!(spans("https://en.wikipedia.org/wiki/Rust_(language)!"), [
-            "https://en.wikipedia.org/wiki/Rust_(language)"
-        ]);
-        assert_eq!(spans("「https://x.example/日本」です"), ["https://x.example/日本"]);
-        assert_eq!(spans("HTTPS://X.EXAMPLE, http://y.example"), [
-            "HTTPS://X.EXAMPLE",
-            "http://y.example"
-        ]);
+        assert_eq!(
+            spans("https://en.wikipedia.org/wiki/Rust_(language)!"),
+            ["https://en.wikipedia.org/wiki/Rust_(language)"]
+        );
+        assert_eq!(
+            spans("「https://x.example/日本」です"),
+            ["https://x.example/日本"]
+        );
+        assert_eq!(
+            spans("HTTPS://X.EXAMPLE, http://y.example"),
+            ["HTTPS://X.EXAMPLE", "http://y.example"]
+        );
         assert!(spans("nohttps://x.example @https://y.example").is_empty());
         assert!(spans("http:// https://").is_empty());
     }
@@ -1350,10 +1446,15 @@ mod tests {
         big.resize(PHOTO_MAX_BYTES + 1, 0);
         let mut d = draft(1, 0, &["media"]);
         d.media = vec![
-            vec![photo("1-small.png"), photo("1-big.jpg"), photo("1-gone.jpg")],
+            vec![
+                photo("1-small.png"),
+                photo("1-big.jpg"),
+                photo("1-gone.jpg"),
+            ],
             vec![video("1-clip.mp4", "video")],
             vec![video("1-loop.mp4", "animated_gif")],
         ];
+        d.media[0][0].description = Some("A \"quoted\" <alt> & more".into());
         d.missing = vec!["photo".into(), "video".into(), "photo".into()];
         let mut asked = Vec::new();
         let r = render_with(&[d], &[], &DryRun::default(), &mut |file| {
@@ -1370,27 +1471,43 @@ mod tests {
         assert_eq!((r.stats.thumbnails, r.stats.placeholders), (1, 4));
         assert_eq!(r.stats.statuses, 3);
         let a = article(&r.html, 1);
-        let data = format!("src=\"data:image/png;base64,{}\"", STANDARD_encode(&small));
+        let data = format!(
+            "src=\"data:image/png;base64,{}\"",
+            base64::Engine::encode(&STANDARD, &small)
+        );
         assert!(a.contains(&data));
-        assert_eq!(a.matches("data:").count(), 1, "only the small photo is embedded");
-        assert!(a.contains("<figcaption>1-small.png · 1 KiB</figcaption>") || a.contains("<figcaption>1-small.png · "));
+        assert_eq!(
+            a.matches("data:").count(),
+            1,
+            "only the small photo is embedded"
+        );
+        assert!(a.contains(&format!(
+            "<img alt=\"A &quot;quoted&quot; &lt;alt&gt; &amp; more\" loading=\"lazy\" \
+             decoding=\"async\" {data}><figcaption>1-small.png · {} B<span class=\"alt\">\
+             <b>ALT</b> A \"quoted\" &lt;alt&gt; &amp; more</span></figcaption>",
+            small.len()
+        )));
         assert!(a.contains("<div class=\"kind\">photo</div><figcaption>1-big.jpg · 151 KiB<br><i>too large to embed here</i>"));
         assert!(a.contains("<figure class=\"tile placeholder unreadable\"><div class=\"kind\">photo</div><figcaption>1-gone.jpg<br><i>could not be read from the archive</i>"));
-        assert!(a.contains("<div class=\"kind\">video</div><figcaption>1-clip.mp4 · 3.2 MiB<br><i>not embedded</i>"));
-        assert!(a.contains("<div class=\"kind\">GIF</div><figcaption>1-loop.mp4 · 700 B<br><i>not embedded</i>"));
+        assert!(a.contains(
+            "<div class=\"kind\">video</div><figcaption>1-clip.mp4 · 3.2 MiB<br><i>not embedded</i>"
+        ));
+        assert!(a.contains(
+            "<div class=\"kind\">GIF</div><figcaption>1-loop.mp4 · 700 B<br><i>not embedded</i>"
+        ));
         // The first group with the text; the others as follow-ups, marked.
-        assert!(a.contains("<span class=\"badge followup\">media follow-up 1/2</span>"));
-        assert!(a.contains("<span class=\"badge followup\">media follow-up 2/2</span>"));
+        assert_eq!(
+            a.matches("<span class=\"badge followup\">media follow-up</span>")
+                .count(),
+            2
+        );
+        assert!(a.contains("\">(media 2/3)</div>") && a.contains("\">(media 3/3)</div>"));
         let first = &a[..a.find("<section class=\"status followup\">").unwrap()];
         assert!(first.contains("1-small.png") && !first.contains("1-clip.mp4"));
-        assert!(a.contains("<p class=\"note missing\">Not in the archive, posted without: 2 photos, 1 video</p>"));
+        assert!(a.contains(
+            "<p class=\"note missing\">Not in the archive, posted without: 2 photos, 1 video</p>"
+        ));
         assert_balanced(&r.html);
-    }
-
-    #[allow(non_snake_case)]
-    fn STANDARD_encode(bytes: &[u8]) -> String {
-        use base64::Engine as _;
-        STANDARD.encode(bytes)
     }
 
     #[test]
@@ -1407,11 +1524,18 @@ mod tests {
                 d
             })
             .collect();
-        let r = render_with(&drafts, &[], &DryRun::default(), &mut |_| Some(photo_bytes.clone()));
+        let r = render_with(&drafts, &[], &DryRun::default(), &mut |_| {
+            Some(photo_bytes.clone())
+        });
         let fit = (PHOTO_BUDGET_BYTES / photo_bytes.len() as u64) as usize;
         assert_eq!(r.stats.thumbnails, fit);
         assert_eq!(r.stats.placeholders, 100 - fit);
-        assert_eq!(r.html.matches("the page&#x27;s image budget").count() + r.html.matches("the page's image budget").count(), 100 - fit);
+        assert_eq!(
+            r.html
+                .matches("<i>the page's image budget is used up</i>")
+                .count(),
+            100 - fit
+        );
         assert!(r.stats.bytes < PHOTO_BUDGET_BYTES * 4 / 3 + 300 * 1024);
     }
 
@@ -1426,14 +1550,20 @@ mod tests {
                 if i % 10 != 0 {
                     d.reply_to = Some(Id(1_000_000 + i - 1));
                 }
-                d.media = vec![vec![photo(&format!("{i}-a.jpg")), photo(&format!("{i}-b.jpg"))]];
+                d.media = vec![vec![
+                    photo(&format!("{i}-a.jpg")),
+                    photo(&format!("{i}-b.jpg")),
+                ]];
                 d
             })
             .collect();
         let skipped: Vec<PreviewSkip> = (0..20_000u64)
             .map(|i| PreviewSkip {
                 tweet: Id(5_000_000_000_000_000_000 + i),
-                url: format!("https://twitter.com/me/status/{}", 5_000_000_000_000_000_000 + i),
+                url: format!(
+                    "https://twitter.com/me/status/{}",
+                    5_000_000_000_000_000_000 + i
+                ),
                 reason: "a reply to someone else (--include-replies posts them)".into(),
             })
             .collect();
@@ -1442,7 +1572,9 @@ mod tests {
             b.resize(60 * 1024, 1);
             b
         };
-        let r = render_with(&drafts, &skipped, &DryRun::default(), &mut |_| Some(jpeg.clone()));
+        let r = render_with(&drafts, &skipped, &DryRun::default(), &mut |_| {
+            Some(jpeg.clone())
+        });
         assert_eq!(r.stats.posts, 2000);
         assert_eq!(r.stats.statuses, 4000);
         assert_eq!(r.stats.thumbnails + r.stats.placeholders, 4000);
@@ -1459,6 +1591,62 @@ mod tests {
         assert!(r.stats.bytes < 20 * 1024 * 1024, "{}", r.stats.bytes);
     }
 
+    /// Writes `/tmp/migrate-preview-large.html`: 2,000 posts with a real photo each and 10,000
+    /// skipped tweets, to see that a browser copes (`cargo test --lib
+    /// plan::preview::tests::large_sample_page -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "writes a large sample page to /tmp for a look"]
+    fn large_sample_page() {
+        let text = "Low tide this morning: https://tides.example/today and the pools were full. ";
+        let drafts: Vec<Draft> = (0..2000u64)
+            .map(|i| {
+                let mut d = draft(1_000_000 + i, i, &[&text.repeat(1 + (i % 7) as usize)]);
+                if i % 5 != 0 {
+                    d.reply_to = Some(Id(1_000_000 + i - 1));
+                }
+                d.media = vec![vec![photo(&format!("{i}.png"))]];
+                d
+            })
+            .collect();
+        let skipped: Vec<PreviewSkip> = (0..12_000u64)
+            .map(|i| PreviewSkip {
+                tweet: Id(9_000_000 + i),
+                url: format!("https://twitter.com/me/status/{}", 9_000_000 + i),
+                reason: "a retweet (--include-retweets posts them)".into(),
+            })
+            .collect();
+        let summary = DryRun {
+            tweets: 14_000,
+            tweets_posted: 2000,
+            statuses: 2000,
+            media: 2000,
+            hours: 18.0,
+            ..DryRun::default()
+        };
+        let input = PreviewInput {
+            title: "big-archive.zip (dry run, Mastodon's default limits)".into(),
+            limits: Limits::default(),
+            summary: &summary,
+            drafts: &drafts,
+            skipped: &skipped,
+            visibility: "unlisted",
+        };
+        let mut out = Vec::new();
+        let stats = write_preview(&mut out, &input, &mut |file| {
+            let n: u32 = file
+                .trim_start_matches("tweets_media/")
+                .trim_end_matches(".png")
+                .parse()
+                .ok()?;
+            Some(png(200, 150, |x, y| {
+                [(x + n) as u8, (y * 2) as u8, (n * 7) as u8]
+            }))
+        })
+        .unwrap();
+        std::fs::write("/tmp/migrate-preview-large.html", &out).unwrap();
+        eprintln!("/tmp/migrate-preview-large.html: {stats:?}");
+    }
+
     /// Writes `/tmp/migrate-preview.html` for a look in a browser:
     /// `cargo test --lib plan::preview::tests::sample_page -- --ignored`, then
     /// `scripts/preview-screenshot.sh /tmp/migrate-preview.html /tmp/migrate-preview.png`.
@@ -1466,38 +1654,94 @@ mod tests {
     #[ignore = "writes a sample page to /tmp for a look"]
     fn sample_page() {
         let sunset = png(240, 160, |x, y| {
-            [255 - (y as u8), (x as u32 * 160 / 240) as u8 + (y as u8 / 2), 90 + (y as u8 / 2)]
+            [
+                255 - (y as u8),
+                (x * 160 / 240) as u8 + (y as u8 / 2),
+                90 + (y as u8 / 2),
+            ]
         });
         let sea = png(200, 150, |x, y| {
             let wave = ((x as f32 / 12.0).sin() * 8.0 + 70.0) as u32;
-            if y > wave { [20, 70 + (y / 3) as u8, 140] } else { [200, 225, 250] }
+            if y > wave {
+                [20, 70 + (y / 3) as u8, 140]
+            } else {
+                [200, 225, 250]
+            }
         });
         let large = png(320, 240, |x, y| [(x % 256) as u8, (y % 256) as u8, 128]);
         let mut drafts = vec![
-            draft(1001, 0, &["Hello fediverse! Moving my old tweets over, one careful post at a time. 🐘\n\nOriginally posted on Twitter on 2019-05-02: https://twitter.com/me/status/1001"]),
-            draft(1002, 1, &[
-                "A long thread about tide pools, split to fit the server's limit. Tide pools are rocky pockets the sea leaves behind when it goes out; anemones, crabs and small fish live in them and wait for the water to come back. If you visit, step on bare rock only, and put back every stone you turn over, the right way up. (1/2)\n\nOriginally posted on Twitter on 2020-07-11: https://twitter.com/me/status/1002",
-                "The best time is an hour before low tide: check a tide table first (https://tides.example/today) and watch the waves. (2/2)",
-            ]),
+            draft(
+                1001,
+                0,
+                &[
+                    "Hello fediverse! Moving my old tweets over, one careful post at a time. 🐘\n\nOriginally posted on Twitter on 2019-05-02: https://twitter.com/me/status/1001",
+                ],
+            ),
+            draft(
+                1002,
+                1,
+                &[
+                    "A long thread about tide pools, split to fit the server's limit. Tide pools are rocky pockets the sea leaves behind when it goes out; anemones, crabs and small fish live in them and wait for the water to come back. If you visit, step on bare rock only, and put back every stone you turn over, the right way up. (1/2)\n\nOriginally posted on Twitter on 2020-07-11: https://twitter.com/me/status/1002",
+                    "The best time is an hour before low tide: check a tide table first (https://tides.example/today) and watch the waves. (2/2)",
+                ],
+            ),
             draft(1003, 2, &["Two photos from the beach, and a video."]),
-            draft(1004, 3, &["And a follow-up in the same thread, with a link: https://example.com/tide-pools?ref=preview&lang=en"]),
-            draft(1005, 4, &["<script>alert('not run')</script> is text here, and javascript:void(0) is no link."]),
-            draft(1006, 5, &["This reply's parent was deleted before the archive was made."]),
+            draft(
+                1004,
+                3,
+                &[
+                    "And a follow-up in the same thread, with a link: https://example.com/tide-pools?ref=preview&lang=en",
+                ],
+            ),
+            draft(
+                1005,
+                4,
+                &[
+                    "<script>alert('not run')</script> is text here, and javascript:void(0) is no link.",
+                ],
+            ),
+            draft(
+                1006,
+                5,
+                &["This reply's parent was deleted before the archive was made."],
+            ),
         ];
         drafts[1].language = Some("en".into());
         drafts[2].media = vec![
-            vec![photo("1003-sunset.png"), photo("1003-sea.png"), photo("1003-large.png")],
+            vec![
+                photo("1003-sunset.png"),
+                photo("1003-sea.png"),
+                photo("1003-large.png"),
+            ],
             vec![video("1003-clip.mp4", "video")],
         ];
+        drafts[2].media[0][1].description = Some("Waves on a blue sea under a pale sky".into());
         drafts[2].missing = vec!["animated_gif".into()];
+        for (i, d) in drafts.iter_mut().enumerate() {
+            d.created_at =
+                chrono::DateTime::from_timestamp(1_556_800_000 + i as i64 * 86_400 * 40, 0);
+        }
         drafts[3].reply_to = Some(Id(1002));
         drafts[3].language = Some("fr".into());
-        drafts[5].orphan = Some("posted on its own: the tweet it replies to (998) is not in the archive".into());
+        drafts[5].orphan =
+            Some("posted on its own: the tweet it replies to (998) is not in the archive".into());
         drafts[4].media = vec![vec![photo("1005-gone.jpg")]];
         let skipped = vec![
-            PreviewSkip { tweet: Id(900), url: "https://twitter.com/me/status/900".into(), reason: "a retweet (--include-retweets posts them)".into() },
-            PreviewSkip { tweet: Id(901), url: "https://twitter.com/me/status/901".into(), reason: "a reply to someone else (--include-replies posts them)".into() },
-            PreviewSkip { tweet: Id(902), url: "https://twitter.com/me/status/902".into(), reason: "older than --since".into() },
+            PreviewSkip {
+                tweet: Id(900),
+                url: "https://twitter.com/me/status/900".into(),
+                reason: "a retweet (--include-retweets posts them)".into(),
+            },
+            PreviewSkip {
+                tweet: Id(901),
+                url: "https://twitter.com/me/status/901".into(),
+                reason: "a reply to someone else (--include-replies posts them)".into(),
+            },
+            PreviewSkip {
+                tweet: Id(902),
+                url: "https://twitter.com/me/status/902".into(),
+                reason: "older than --since".into(),
+            },
         ];
         let mut summary = DryRun {
             tweets: 9,

@@ -223,12 +223,40 @@ impl Gates {
         let Some(reset) = rl.reset else {
             return;
         };
-        // A reset in the past or absurdly far ahead is not believed (hostile or broken server):
-        // keep the window's own reset, bounded by the family's period.
+        // Mastodon's headers describe the throttle closest to exhaustion: the request's own
+        // family, or the API throttle every request counts against. A limit and a reset that
+        // fit only the API throttle are its; when they fit both (Mastodon: 300 posts per 3 h
+        // and 300 requests per 5 min, in the last minutes of the posts' window — or any time
+        // on a server whose clock runs fast), both windows learn them. That is safe either
+        // way: the one they do not describe is bounded by numbers no larger than its own and a
+        // reset no later than the true one's, so it never waits past the window that binds.
         let (_, api_period) = Family::Api.default_limit();
         let api_limit = self.window(Family::Api).limit;
         let api_like = rl.limit == api_limit && reset - now <= api_period + Duration::seconds(5);
-        let target = if api_like { Family::Api } else { family };
+        let own_like = family != Family::Api && self.window(family).limit == rl.limit;
+        if api_like {
+            self.learn(Family::Api, rl, reset, now);
+            if own_like {
+                self.learn(family, rl, reset, now);
+            }
+            return;
+        }
+        self.learn(family, rl, reset, now);
+        // Every other throttle the request counted against — the API throttle, always — has
+        // at least as much left. Without this, a window learned long ago would be counted down
+        // locally to zero while the answers only spoke of another family.
+        if family != Family::Api {
+            let mut api = self.window(Family::Api);
+            let floor = rl.remaining.min(api.limit);
+            if api.remaining < floor {
+                api.remaining = floor;
+                self.windows.insert(Family::Api, api);
+            }
+        }
+    }
+
+    /// Sets `target`'s window from headers whose reset is `reset`.
+    fn learn(&mut self, target: Family, rl: &RateLimit, reset: DateTime<Utc>, now: DateTime<Utc>) {
         let (_, period) = target.default_limit();
         // A reset already past (a slow answer, a skewed clock) means the window reopens now: a
         // second from now, so that a hostile server cannot make us retry in a hot loop. One
@@ -260,18 +288,6 @@ impl Gates {
                 learned: true,
             },
         );
-        // Mastodon's headers describe the throttle closest to exhaustion, so every other one
-        // the request counted against — the API throttle, always — has at least as much left.
-        // Without this, a window learned long ago would be counted down locally to zero while
-        // the answers only spoke of another family.
-        if target != Family::Api {
-            let mut api = self.window(Family::Api);
-            let floor = rl.remaining.min(api.limit);
-            if api.remaining < floor {
-                api.remaining = floor;
-                self.windows.insert(Family::Api, api);
-            }
-        }
     }
 
     /// A 429 for a request of `family`: that family (or the API throttle, as the headers say)
@@ -400,6 +416,43 @@ mod tests {
         );
         assert_eq!(g.window(Family::Api).remaining, 150);
         assert_eq!(g.check(&[Family::Api, Family::Follows]), Decision::Go);
+    }
+
+    #[test]
+    fn headers_that_fit_both_the_family_and_the_api_teach_both() {
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-11-26T14:57:00Z"))));
+        let mut g = Gates::new(clock);
+        for _ in 0..10 {
+            g.take(&[Family::Api, Family::Statuses]);
+        }
+        // Three minutes before the posts' window ends, 300 with a near reset fits both.
+        g.observe(
+            Family::Statuses,
+            &RateLimit {
+                limit: 300,
+                remaining: 0,
+                reset: Some(at("2026-11-26T15:00:00Z")),
+            },
+        );
+        for f in [Family::Api, Family::Statuses] {
+            let w = g.window(f);
+            assert_eq!(
+                (w.remaining, w.reset),
+                (0, at("2026-11-26T15:00:00Z")),
+                "{f:?}"
+            );
+        }
+        // A limit only the API throttle has teaches the API window alone.
+        g.observe(
+            Family::Media,
+            &RateLimit {
+                limit: 300,
+                remaining: 7,
+                reset: Some(at("2026-11-26T15:00:00Z")),
+            },
+        );
+        assert_eq!(g.window(Family::Api).remaining, 7);
+        assert_eq!(g.window(Family::Media).remaining, 30);
     }
 
     #[test]

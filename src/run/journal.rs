@@ -598,7 +598,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::open(dir.path()).unwrap();
         let (run, _) = j.run("a@s.example", "fp", "posts", "a.zip").unwrap();
-        let first = [("t:1", 1, "v1"), ("t:2", 2, "v1"), ("t:3", 3, "v1"), ("t:4", 4, "v1")];
+        let first = [
+            ("t:1", 1, "v1"),
+            ("t:2", 2, "v1"),
+            ("t:3", 3, "v1"),
+            ("t:4", 4, "v1"),
+        ];
         assert_eq!(j.plan_items(run, first).unwrap(), 4);
         j.mark_sending(run, "t:1", Some("k1")).unwrap();
         j.mark_done(run, "t:1", Some("s1"), None).unwrap();
@@ -613,7 +618,12 @@ mod tests {
         assert_eq!(state(&j, "t:3").reason.as_deref(), Some("not selected"));
         // A later plan that selects everything again: 3 comes back with its new payload, the
         // others keep theirs, 5 is new.
-        let again = [("t:1", 1, "v2"), ("t:2", 2, "v2"), ("t:3", 3, "v2"), ("t:5", 5, "v2")];
+        let again = [
+            ("t:1", 1, "v2"),
+            ("t:2", 2, "v2"),
+            ("t:3", 3, "v2"),
+            ("t:5", 5, "v2"),
+        ];
         assert_eq!(j.plan_items(run, again).unwrap(), 2);
         assert_eq!(state(&j, "t:3").state, ItemState::Pending);
         assert_eq!(state(&j, "t:3").payload, "v2");

@@ -28,7 +28,7 @@ use crate::net::mastodon::{InstanceInfo, Mastodon, NewStatus, Posted, Status};
 use crate::plan::posts::Draft;
 use crate::source::twitter::Archive;
 
-use super::events::{Event, Level, Sink};
+use super::events::{Event, Sink};
 use super::gate::Family;
 use super::journal::{ItemState, Journal, JournalError};
 use super::pacer::{PaceError, Pacer, Waits};

@@ -11,7 +11,8 @@
 //! - [`ytd`] and [`thar_config`], the `window.YTD.<name>.partN = ` / `window.__THAR_CONFIG = `
 //!   wrappers.
 //! - [`Tweet`], [`Media`], [`LongPost`] (a truncated tweet plus its `note-tweet.js` note),
-//!   [`Manifest`], [`account`], [`graph`]: the records of an archive.
+//!   [`Manifest`], [`account`], [`graph`], [`likes`], [`profile_with`], [`Dm`] and
+//!   [`direct_messages`]: the records of an archive.
 //! - [`modern_archive`]: a complete small 2022+ archive in one call.
 //! - [`Archive`]: a list of `(path, bytes)` written as a deterministic zip (fixed timestamps and
 //!   permissions) or as a folder; [`raw_zip`] / [`raw_zip_entries`] write a zip byte by byte (for
@@ -1017,30 +1018,7 @@ pub fn account(owner: &Owner, phone: Option<&str>, style: Style) -> String {
 
 /// `profile.js` with a t.co website, as X exports it.
 pub fn profile(owner: &Owner, bio: &str, style: Style) -> String {
-    ytd(
-        "profile.part0",
-        vec![obj([(
-            "profile",
-            obj([
-                (
-                    "description",
-                    obj([
-                        ("bio", s(bio)),
-                        ("website", s(tco(&format!("{}#website", owner.id)))),
-                        ("location", s("")),
-                    ]),
-                ),
-                (
-                    "avatarMediaUrl",
-                    s(format!(
-                        "https://pbs.twimg.com/profile_images/{}/avatar.jpg",
-                        owner.id
-                    )),
-                ),
-            ]),
-        )])],
-        style,
-    )
+    profile_with(owner, bio, &tco(&format!("{}#website", owner.id)), style)
 }
 
 /// Which social graph file.
@@ -1118,6 +1096,136 @@ pub fn likes(items: &[(&str, Option<&str>)], style: Style) -> String {
         })
         .collect();
     ytd("like.part0", entries, style)
+}
+
+/// `profile.js` with the given bio and website, written as given (X writes a t.co link as the
+/// website; a plain link is what a hand-edited or tool-made archive may hold).
+pub fn profile_with(owner: &Owner, bio: &str, website: &str, style: Style) -> String {
+    ytd(
+        "profile.part0",
+        vec![obj([(
+            "profile",
+            obj([
+                (
+                    "description",
+                    obj([
+                        ("bio", s(bio)),
+                        ("website", s(website)),
+                        ("location", s("")),
+                    ]),
+                ),
+                (
+                    "avatarMediaUrl",
+                    s(format!(
+                        "https://pbs.twimg.com/profile_images/{}/avatar.jpg",
+                        owner.id
+                    )),
+                ),
+            ]),
+        )])],
+        style,
+    )
+}
+
+/// One direct message, built like a [`Tweet`]: text, then links (t.co in the text, the target
+/// in `urls`).
+#[derive(Clone, Debug)]
+pub struct Dm {
+    pub id: String,
+    pub sender: String,
+    /// `None` in group conversations.
+    pub recipient: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub text: String,
+    /// `(t.co, expanded)`.
+    pub urls: Vec<(String, String)>,
+}
+
+impl Dm {
+    /// A message sent at `when` by `sender` to `recipient` (`None`: to a group).
+    pub fn new(when: &str, seq: u64, sender: &str, recipient: Option<&str>) -> Dm {
+        Dm {
+            id: snowflake(when, 321 + seq as i64, seq),
+            sender: sender.into(),
+            recipient: recipient.map(str::to_string),
+            created_at: at(when),
+            text: String::new(),
+            urls: Vec::new(),
+        }
+    }
+
+    /// Appends text, stored as given.
+    pub fn text(mut self, text: &str) -> Dm {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a t.co link to `expanded`.
+    pub fn link(mut self, expanded: &str) -> Dm {
+        let short = tco(&format!("dm#{}#{}", self.id, self.urls.len()));
+        self.text.push_str(&short);
+        self.urls.push((short, expanded.into()));
+        self
+    }
+
+    fn json(&self) -> J {
+        let mut pairs = Vec::new();
+        if let Some(r) = &self.recipient {
+            pairs.push(("recipientId", s(r)));
+        }
+        pairs.extend([
+            ("reactions", arr([])),
+            (
+                "urls",
+                arr(self.urls.iter().map(|(short, expanded)| {
+                    obj([
+                        ("url", s(short)),
+                        ("expanded", s(expanded)),
+                        ("display", s(display_url(expanded))),
+                    ])
+                })),
+            ),
+            ("text", s(&self.text)),
+            ("mediaUrls", arr([])),
+            ("senderId", s(&self.sender)),
+            ("id", s(&self.id)),
+            ("createdAt", s(iso_millis(self.created_at))),
+            ("editHistory", arr([])),
+        ]);
+        obj([("messageCreate", obj(pairs))])
+    }
+}
+
+/// `direct-messages.js` (`group` false) or `direct-messages-group.js`: conversations of
+/// `(conversationId, messages)`. Group conversations open with a `joinConversation` event.
+pub fn direct_messages(conversations: &[(&str, Vec<Dm>)], group: bool, style: Style) -> String {
+    let entries = conversations
+        .iter()
+        .map(|(id, messages)| {
+            let mut events: Vec<J> = Vec::new();
+            if group && let Some(first) = messages.first() {
+                events.push(obj([(
+                    "joinConversation",
+                    obj([
+                        ("initiatingUserId", s(&first.sender)),
+                        ("participantsSnapshot", str_arr([&first.sender])),
+                        ("createdAt", s(iso_millis(first.created_at))),
+                    ]),
+                )]));
+            }
+            events.extend(messages.iter().map(Dm::json));
+            obj([(
+                "dmConversation",
+                obj([("conversationId", s(*id)), ("messages", J::Arr(events))]),
+            )])
+        })
+        .collect();
+    let global = if group {
+        "direct_messages_group.part0"
+    } else {
+        "direct_messages.part0"
+    };
+    ytd(global, entries, style)
 }
 
 /// `tweet-headers.js`: ids and dates only (not tweets; a reader must not count them).

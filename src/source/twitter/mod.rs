@@ -11,10 +11,13 @@
 
 mod classify;
 mod container;
+pub mod dms;
 mod error;
 pub mod inspect;
+pub mod likes;
 pub mod model;
 mod notes;
+mod relations;
 pub mod ytd;
 
 use std::path::Path;

@@ -77,7 +77,9 @@ pub fn mentions(text: &str) -> Vec<(String, Option<String>)> {
     while i < chars.len() {
         let prev = i.checked_sub(1).map(|p| chars[p]);
         if chars[i] == '@' && !prev.is_some_and(|p| is_word(p) || p == '=' || p == '/') {
-            if let Some(user_end) = scan_name(&chars, i + 1, |c| c.is_ascii_alphanumeric() || c == '_') {
+            if let Some(user_end) =
+                scan_name(&chars, i + 1, |c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 let user: String = chars[i + 1..user_end].iter().collect();
                 let domain = (user_end < chars.len() && chars[user_end] == '@')
                     .then(|| scan_name(&chars, user_end + 1, is_word))

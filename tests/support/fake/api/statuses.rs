@@ -299,7 +299,9 @@ fn create_inner(ctx: &mut Ctx, me: &str) -> HResult {
             .into_iter()
             .find(|(user, host)| {
                 !(user.eq_ignore_ascii_case(&own)
-                    && host.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(&home)))
+                    && host
+                        .as_deref()
+                        .is_none_or(|h| h.eq_ignore_ascii_case(&home)))
             })
         {
             return Err(unprocessable(&format!(
