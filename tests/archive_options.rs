@@ -171,9 +171,30 @@ fn ids_exclusions_mentions_and_alt_text() {
             "mentions.csv",
             "--alt-text",
             "alt.csv",
+            "--preview",
+            "preview.html",
         ],
     );
     assert_code(&o, 0);
+    // The preview shows the three posts as sent: the real mention, the alt text, the thread,
+    // at this server's limit; the rest of the archive is listed as not selected.
+    let page = std::fs::read_to_string(env.path("preview.html")).expect("a preview");
+    assert_eq!(page.matches("<article class=\"post").count(), 3, "{page}");
+    for t in [&t.mention, &t.photos, &t.reply] {
+        assert!(page.contains(&format!("id=\"tweet-{}\"", t.id)), "{page}");
+    }
+    assert!(page.contains("A crab, sideways"), "{page}");
+    assert!(page.contains("@jack@remote.example"), "{page}");
+    assert!(page.contains(&format!("href=\"#tweet-{}\"", t.mention.id)));
+    assert!(page.contains(" / 500</span>"));
+    let plain_row = format!(">{}</a></td><td>", t.plain.id);
+    let row = &page[page.find(&plain_row).expect("the excluded tweet is listed")..];
+    assert!(
+        row.starts_with(&format!("{plain_row}not in --ids"))
+            || row.starts_with(&format!("{plain_row}in --exclude-ids")),
+        "{row}"
+    );
+    assert!(stdout(&o).contains("preview.html"));
     let list = statuses(&server);
     let texts: Vec<&str> = list.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(
