@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod net;
 pub mod plan;
+pub mod redact;
 pub mod run;
 pub mod source;

@@ -18,7 +18,9 @@ use fake::{
 use migrate::net::http::{Http, HttpConfig, HttpError, NetworkKind};
 use migrate::net::mastodon::{Mastodon, NewStatus, Posted};
 use migrate::net::webfinger::{Outcome, Resolver, ResolverConfig};
-use support_cli::{Env, Running, assert_code, stderr, stdout, url_in};
+use support_cli::{
+    Env, Running, assert_code, login, oob_code, rt, stderr, stdout, stored_token_file, url_in,
+};
 
 fn http_for(server: &FakeServer) -> Http {
     Http::new(&HttpConfig {
@@ -39,49 +41,6 @@ fn client(server: &FakeServer, token: Option<String>) -> Mastodon {
         url::Url::parse("https://social.example/").unwrap(),
         token,
     )
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Plays the user in the browser for the out-of-band flow: authorize (auto-approved for the
-/// logged-in user), follow Doorkeeper's redirect to the native page, read the code.
-fn oob_code(server: &FakeServer, authorize: &str) -> String {
-    rt().block_on(async {
-        let r = server.client().get(authorize).send().await.unwrap();
-        let page = if r.status().is_redirection() {
-            let to = r.headers()["location"].to_str().unwrap().to_string();
-            let to = if to.starts_with('/') {
-                format!("https://social.example{to}")
-            } else {
-                to
-            };
-            server
-                .client()
-                .get(&to)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        } else {
-            r.text().await.unwrap()
-        };
-        page.split("<code id=\"code\">")
-            .nth(1)
-            .and_then(|s| s.split("</code>").next())
-            .expect("the page shows the code")
-            .to_string()
-    })
-}
-
-fn stored_token_file(env: &Env) -> std::path::PathBuf {
-    env.state_dir().join("accounts/alice@social.example.json")
 }
 
 #[test]
@@ -181,21 +140,6 @@ fn a_wrong_code_fails_cleanly_and_stores_nothing() {
         "{err}"
     );
     assert!(!stored_token_file(&env).exists());
-}
-
-fn login(server: &FakeServer, env: &Env) -> String {
-    server.set_logged_in_user("alice");
-    let mut cmd = env.command(server);
-    cmd.args(["login", "social.example", "--no-browser"]);
-    let mut running = Running::spawn(cmd);
-    let authorize = url_in(&running.wait_for("/oauth/authorize", Duration::from_secs(20)));
-    let code = oob_code(server, &authorize);
-    running.write_stdin(&format!("{code}\n"));
-    let (status, out, err) = running.finish();
-    assert_eq!(status, Some(0), "{out}\n{err}");
-    let stored: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(stored_token_file(env)).unwrap()).unwrap();
-    stored["token"].as_str().unwrap().to_string()
 }
 
 #[test]

@@ -167,6 +167,7 @@ impl fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(s: String) -> Self {
+        crate::redact::remember(&s);
         Secret(s)
     }
 }
@@ -174,7 +175,7 @@ impl From<String> for Secret {
 impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_string()))
+        Ok(Secret::from(s.to_string()))
     }
 }
 
@@ -246,6 +247,7 @@ pub fn render_error(err: &CliError, out: &mut impl Write) -> std::io::Result<()>
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
+    crate::redact::install_panic_hook();
     main_with(std::env::args_os())
 }
 

@@ -408,6 +408,9 @@ pub struct Page<T> {
 
 impl Mastodon {
     pub fn new(http: Http, base: Url, token: Option<String>) -> Mastodon {
+        if let Some(t) = &token {
+            crate::redact::remember(t);
+        }
         Mastodon {
             http,
             base,
@@ -495,7 +498,9 @@ impl Mastodon {
             ("redirect_uris".into(), redirect_uri.into()),
             ("scopes".into(), SCOPES.into()),
         ]);
-        self.post("/api/v1/apps", body).await
+        let app: Application = self.post("/api/v1/apps", body).await?;
+        crate::redact::remember(&app.client_secret);
+        Ok(app)
     }
 
     /// The `GET /oauth/authorize` URL the user opens, with PKCE (S256) and `state`.
@@ -537,7 +542,10 @@ impl Mastodon {
             ("code_verifier".into(), code_verifier.into()),
             ("scope".into(), SCOPES.into()),
         ]);
-        self.post("/oauth/token", body).await
+        crate::redact::remember(code);
+        let token: Token = self.post("/oauth/token", body).await?;
+        crate::redact::remember(&token.access_token);
+        Ok(token)
     }
 
     /// `POST /oauth/revoke`.

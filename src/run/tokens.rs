@@ -71,10 +71,12 @@ impl StoredAccount {
     }
 
     pub fn token(&self) -> &str {
+        crate::redact::remember(&self.token);
         &self.token
     }
 
     pub fn client_secret(&self) -> &str {
+        crate::redact::remember(&self.client_secret);
         &self.client_secret
     }
 }

@@ -193,3 +193,62 @@ pub fn url_in(line: &str) -> String {
         .expect("URL")
         .to_string()
 }
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Plays the user in the browser for the out-of-band flow: authorize (auto-approved for the
+/// logged-in user), follow Doorkeeper's redirect to the native page, read the code.
+pub fn oob_code(server: &FakeServer, authorize: &str) -> String {
+    rt().block_on(async {
+        let r = server.client().get(authorize).send().await.unwrap();
+        let page = if r.status().is_redirection() {
+            let to = r.headers()["location"].to_str().unwrap().to_string();
+            let to = if to.starts_with('/') {
+                format!("https://social.example{to}")
+            } else {
+                to
+            };
+            server
+                .client()
+                .get(&to)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        } else {
+            r.text().await.unwrap()
+        };
+        page.split("<code id=\"code\">")
+            .nth(1)
+            .and_then(|s| s.split("</code>").next())
+            .expect("the page shows the code")
+            .to_string()
+    })
+}
+
+pub fn stored_token_file(env: &Env) -> std::path::PathBuf {
+    env.state_dir().join("accounts/alice@social.example.json")
+}
+
+/// Logs `alice` in through the out-of-band flow; returns the token stored.
+pub fn login(server: &FakeServer, env: &Env) -> String {
+    server.set_logged_in_user("alice");
+    let mut cmd = env.command(server);
+    cmd.args(["login", "social.example", "--no-browser"]);
+    let mut running = Running::spawn(cmd);
+    let authorize = url_in(&running.wait_for("/oauth/authorize", Duration::from_secs(20)));
+    let code = oob_code(server, &authorize);
+    running.write_stdin(&format!("{code}\n"));
+    let (status, out, err) = running.finish();
+    assert_eq!(status, Some(0), "{out}\n{err}");
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stored_token_file(env)).unwrap()).unwrap();
+    stored["token"].as_str().unwrap().to_string()
+}
