@@ -1006,29 +1006,41 @@ fn pack(
             }
             continue;
         }
-        let capacity = max.saturating_sub(measure(start, start));
+        let overhead = measure(start, start);
+        let capacity = max.saturating_sub(overhead);
+        // A chunk's length is the sum of its words' and its whitespace's: a word follows
+        // whitespace, so how it counts (a link, a mention) does not depend on what precedes it,
+        // and whitespace counts one per character. Each word is measured once (measuring every
+        // growing chunk would make long notes quadratic); the chosen chunk is measured whole.
+        let word_len = |j: usize| status_length(&text[words[j].0..words[j].1], chars_per_url);
         // Candidate ends: (word index, rank of the break after it, chunk length).
         let mut ends: Vec<(usize, u8, usize)> = Vec::new();
         let mut j = k;
+        let mut len = word_len(k);
         loop {
-            let len = status_length(&text[start..words[j].1], chars_per_url);
             ends.push((j, break_rank(text, &words, j), len));
             if j + 1 == words.len() {
                 parts.push((start, words[j].1));
                 return parts;
             }
-            if measure(start, words[j + 1].1) > max {
+            let gap = text[words[j].1..words[j + 1].0].chars().count();
+            let next = len + gap + word_len(j + 1);
+            if overhead + next > max {
                 break;
             }
+            len = next;
             j += 1;
         }
         let half = capacity / 2;
-        let best = ends
+        let mut best = ends
             .iter()
             .filter(|e| e.2 >= half)
             .max_by_key(|e| (e.1, e.0))
             .or(ends.last())
             .map_or(k, |e| e.0);
+        while best > k && measure(start, words[best].1) > max {
+            best -= 1;
+        }
         parts.push((start, words[best].1));
         k = best + 1;
     }
