@@ -160,6 +160,32 @@ fn lost_responses_do_not_double_posts() {
 }
 
 #[test]
+fn a_short_outage_is_ridden_out_and_announced() {
+    // The server answers 503 to the first four status requests (a restart, a load spike):
+    // the run retries with growing waits, says so, and completes in one go.
+    let faults = FaultPlan::new(9)
+        .rule(FaultRule::new(EndpointClass::Statuses, FaultKind::Unavailable, 1.0).max(4));
+    let (server, env, token) = setup(faults);
+    let plan = planned(&env, &server);
+    let o = import(&env, &server, &token);
+    assert_code(&o, 0);
+    assert_eq!(server.state().counters.faults.unavailable, 4);
+    let out = stdout(&o);
+    let announced: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("trying again in"))
+        .collect();
+    assert_eq!(
+        announced.len(),
+        2,
+        "the failed tries 3 and 4 are announced:\n{out}"
+    );
+    assert!(announced[0].contains("503"), "{}", announced[0]);
+    assert!(announced[1].contains("(try 5 of 8)"), "{}", announced[1]);
+    check_exactly_once(&server, &plan);
+}
+
+#[test]
 fn killed_and_rerun_posts_each_status_exactly_once() {
     let faults = FaultPlan::new(5).rule(FaultRule::new(
         EndpointClass::Statuses,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::net::http::{HttpError, RateLimit};
 use crate::net::mastodon::Mastodon;
 
-use super::events::{Event, Sink};
+use super::events::{Event, Level, Sink};
 use super::gate::{Decision, Family, Gates};
 use super::journal::{GateRecord, Journal, JournalError};
 
@@ -28,9 +28,15 @@ pub enum PaceError {
     Expired(HttpError),
 }
 
-/// Tries per request for transient failures (5xx, network) and for 429s.
-const TRANSIENT_TRIES: u32 = 4;
+/// Tries per request for transient failures (5xx, network) and for 429s. Between transient
+/// failures the wait doubles from half a second up to [`MAX_BACKOFF`]: eight tries span about a
+/// minute, long enough for a server to restart or a load spike to pass, short enough that a
+/// server that is down stops the run (exit 3, resumable) instead of hanging it.
+const TRANSIENT_TRIES: u32 = 8;
 const RATE_LIMITED_TRIES: u32 = 6;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// From this failed try on, each retry is announced (the first ones pass unremarked).
+const ANNOUNCE_FROM: u32 = 3;
 
 /// The pacing state of a run, and what it reports waits to.
 pub struct Pacer<'a> {
@@ -177,8 +183,18 @@ impl Pacer<'_> {
                     }
                 }
                 Err(e) if e.is_transient() && attempt < TRANSIENT_TRIES => {
+                    if attempt >= ANNOUNCE_FROM {
+                        waits.sink.emit(Event::Note {
+                            level: Level::Warning,
+                            text: format!(
+                                "{e}; trying again in {} s (try {} of {TRANSIENT_TRIES})",
+                                delay.as_secs_f64().ceil(),
+                                attempt + 1
+                            ),
+                        });
+                    }
                     tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    delay = (delay * 2).min(MAX_BACKOFF);
                     last = Some(e);
                 }
                 Err(e) => return Err(PaceError::Http(e)),
