@@ -520,3 +520,54 @@ fn a_thousand_posts_keep_to_300_per_3_hours_without_a_429_after_the_first_window
         "no wait announced"
     );
 }
+
+#[test]
+fn polls_for_processed_media_are_paced_like_any_request() {
+    // A video the server takes four polls to process, under a per-token budget of one request
+    // per 5 minutes (which last a second here): polling unpaced would run into 429s; paced, the
+    // run waits for each window instead, and the post goes with its video.
+    let env = Env::new();
+    let t = tweets();
+    modern_archive(
+        &ME,
+        "2024-01-01T00:00:00.000Z",
+        &[vec![t.video.clone()]],
+        Social {
+            following: &[],
+            follower: &[],
+            block: &[],
+            mute: &[],
+        },
+    )
+    .write_zip(&env.path("ana.zip"))
+    .unwrap();
+    let (server, token) = start(|c| {
+        c.time_scale = 300.0;
+        c.wall_clock_resets = true;
+        c.media_processing = fake::MediaProcessing::AfterPolls(4);
+        c.rate_limits.per_token = Some(fake::Limit::new(1, 300));
+    });
+    let o = import(&env, &server, &token, &[]);
+    assert_code(&o, 0);
+    let st = server.state();
+    // Learning the one-request window costs a 429 each to the three first kinds of request:
+    // the server's instance information (read before the run's gates exist, and asked again),
+    // the upload (whose headers are taken for the media family's) and the first poll. Every
+    // poll after that waits for its window: of the six polls, five are answered.
+    assert!(
+        st.counters.rate_limited <= 3,
+        "{:?} {:?}\n{}",
+        st.counters.rate_limited_by,
+        st.counters.requests,
+        stdout(&o)
+    );
+    assert!(st.counters.requests_to("GET /api/v1/media/:id") <= 6);
+    let list = statuses(&server);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].media_ids.len(), 1);
+    assert!(
+        stdout(&o).contains("\"event\":\"waiting\""),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -592,18 +592,43 @@ impl PostRun<'_> {
             })
             .await?;
         if media.url.is_none() {
-            self.client
-                .wait_for_media(&media.id, crate::net::mastodon::MEDIA_WAIT)
-                .await
-                .map_err(|e| match e {
-                    crate::net::mastodon::MediaWaitError::Http(h) => Step::Http(h),
-                    other => Step::Http(HttpError::Invalid {
-                        url: file.to_string(),
-                        message: other.to_string(),
-                    }),
-                })?;
+            self.wait_for_media(&media.id, file).await?;
         }
         Ok(Some(media.id))
+    }
+
+    /// Polls an upload the server processes asynchronously (video, GIF) until it is ready,
+    /// waiting longer between polls (0.5 s doubling to 8 s), at most [`MEDIA_WAIT`]. Each poll
+    /// is paced and retried like any request: it counts against the API's budget.
+    ///
+    /// [`MEDIA_WAIT`]: crate::net::mastodon::MEDIA_WAIT
+    async fn wait_for_media(&mut self, id: &str, file: &str) -> Result<(), Step> {
+        let started = std::time::Instant::now();
+        let mut delay = std::time::Duration::from_millis(500);
+        let client = self.client.clone();
+        loop {
+            let (ready, _) = self
+                .call(&[Family::Api], || {
+                    let client = client.clone();
+                    let id = id.to_string();
+                    async move { client.media(&id).await }
+                })
+                .await?;
+            if ready {
+                return Ok(());
+            }
+            if started.elapsed() + delay > crate::net::mastodon::MEDIA_WAIT {
+                return Err(Step::Http(HttpError::Invalid {
+                    url: file.to_string(),
+                    message: format!(
+                        "the server had not processed the upload after {} s",
+                        started.elapsed().as_secs()
+                    ),
+                }));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(std::time::Duration::from_secs(8));
+        }
     }
 }
 
