@@ -500,7 +500,8 @@ impl Counts {
 /// What was read, in one line.
 fn reading(input: &std::path::Path, read: &Read) -> String {
     let mut parts = vec![
-        plural(read.tweets as usize, "tweet", "tweets"),
+        // Entries, not tweets: each version of an edited tweet is read (and counted) apart.
+        plural(read.tweets as usize, "tweet entry", "tweet entries"),
         plural(read.long_tweets as usize, "long tweet", "long tweets"),
     ];
     parts.push(match read.likes {
