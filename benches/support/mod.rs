@@ -94,6 +94,22 @@ pub fn run_measured(cmd: &mut Command) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn migrate");
+    // The child's own peak, sampled from `/proc` (`VmHWM` only grows, so the last sample is
+    // within 10 ms of the end). `ru_maxrss` from `wait4` would be charged the bench process's
+    // own peak at the fork, which is larger than the child's when the bench hosts a server.
+    let pid = child.id() as libc::pid_t;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0u64;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(vm_hwm_kib(pid));
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            peak
+        })
+    };
     let mut err_pipe = child.stderr.take().expect("stderr");
     let stderr_reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -107,13 +123,14 @@ pub fn run_measured(cmd: &mut Command) -> Run {
         .expect("stdout")
         .read_to_end(&mut stdout)
         .expect("read the child's stdout");
-    let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data, and wait4 only writes into the two locals.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
     let secs = start.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sampled = sampler.join().unwrap_or(0);
     // `child` was reaped above; dropping a Child neither waits nor kills.
     drop(child);
     let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
@@ -121,10 +138,27 @@ pub fn run_measured(cmd: &mut Command) -> Run {
     Run {
         secs,
         cpu_secs: tv(usage.ru_utime) + tv(usage.ru_stime),
-        // Linux reports ru_maxrss in KiB.
-        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        // Linux reports ru_maxrss in KiB; it is an upper bound (see above), the sample the
+        // child's own figure.
+        max_rss_kib: if sampled > 0 {
+            sampled
+        } else {
+            u64::try_from(usage.ru_maxrss).unwrap_or(0)
+        },
         exit,
         stdout,
         stderr: stderr_reader.join().unwrap_or_default(),
     }
+}
+
+/// The high-water mark of `pid`'s resident memory (`VmHWM`, KiB), 0 once it has exited.
+fn vm_hwm_kib(pid: libc::pid_t) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -1,9 +1,10 @@
 //! The one funnel every request goes through.
 //!
 //! [`Http`] applies, for every call: the trusted roots (`--ca-cert` on top of the system's),
-//! pinned hosts (`--resolve`), the refusal of `http://` except on loopback (redirects included,
-//! at most [`MAX_REDIRECTS`]), timeouts, a response-size cap per kind of call ([`Cap`]), the
-//! user agent, the bearer token and an `Idempotency-Key`. It reads the rate-limit headers of
+//! pinned hosts (`--resolve`), the refusal of `http://` except on loopback (and redirects: at
+//! most [`MAX_REDIRECTS`], never from `https:` to anything else), timeouts, a response-size cap
+//! per kind of call ([`Cap`]; error bodies are only skimmed for their message), the user
+//! agent, the bearer token and an `Idempotency-Key`. It reads the rate-limit headers of
 //! every answer ([`RateLimit`]) and the `Link` header ([`Links`]), and maps failures to
 //! [`HttpError`]s a caller can branch on — including whether a request that failed in flight
 //! may have been processed by the server, which is what exactly-once posting hinges on.
@@ -21,8 +22,11 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-/// Redirects followed per request, never to `http:` (except loopback).
+/// Redirects followed per request, never to `http:` (except within loopback).
 pub const MAX_REDIRECTS: usize = 3;
+
+/// The most read of an error answer's body (for its `error` message).
+const ERROR_BODY_CAP: usize = 64 * 1024;
 
 /// What kind of answer is expected, which decides how large it may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,10 +97,11 @@ pub struct Response {
 }
 
 impl Response {
-    /// Decodes the body as JSON; an undecodable body is [`HttpError::Invalid`].
+    /// Decodes the body as JSON; an undecodable body is [`HttpError::Garbled`].
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
-        serde_json::from_slice(&self.body).map_err(|e| HttpError::Invalid {
+        serde_json::from_slice(&self.body).map_err(|e| HttpError::Garbled {
             url: redact(&self.url),
+            status: self.status.as_u16(),
             message: format!("the answer is not the expected JSON: {e}"),
         })
     }
@@ -155,6 +160,14 @@ pub enum HttpError {
     TooLarge { url: String, limit: usize },
     #[error("the answer from `{url}` is invalid: {message}")]
     Invalid { url: String, message: String },
+    /// A success status whose body cannot be read (a proxy's HTML page, a truncated answer):
+    /// the request may or may not have been acted on.
+    #[error("the answer from `{url}` ({status}) could not be read: {message}")]
+    Garbled {
+        url: String,
+        status: u16,
+        message: String,
+    },
     #[error("`{url}` uses plain http://, which is only allowed for loopback addresses")]
     Insecure { url: String },
     #[error("could not set up HTTPS")]
@@ -180,23 +193,27 @@ fn kind_text(kind: NetworkKind) -> &'static str {
 }
 
 impl HttpError {
-    /// Whether trying again later may succeed (5xx, network, rate limit).
+    /// Whether trying again later may succeed (5xx, network, rate limit, a garbled answer).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            HttpError::Server { .. } | HttpError::Network { .. } | HttpError::RateLimited { .. }
+            HttpError::Server { .. }
+                | HttpError::Network { .. }
+                | HttpError::RateLimited { .. }
+                | HttpError::Garbled { .. }
         )
     }
 
     /// Whether the request may have been acted on although no answer says so: the connection
-    /// failed after it was sent, or a gateway answered 502/504 for a server that may have done
-    /// the work.
+    /// failed after it was sent, a gateway answered 502/504 for a server that may have done
+    /// the work, or a success came with a body that cannot be read.
     pub fn maybe_processed(&self) -> bool {
         match self {
             HttpError::Network {
                 maybe_processed, ..
             } => *maybe_processed,
             HttpError::Server { status, .. } => matches!(*status, 502 | 504),
+            HttpError::Garbled { .. } => true,
             _ => false,
         }
     }
@@ -315,7 +332,7 @@ impl Http {
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 if attempt.previous().len() > MAX_REDIRECTS {
                     attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-                } else if !url_allowed(attempt.url()) {
+                } else if !redirect_allowed(attempt.url(), attempt.previous()) {
                     let to = redact(attempt.url());
                     attempt.error(format!("refused a redirect to `{to}`: not https"))
                 } else {
@@ -416,7 +433,30 @@ impl Http {
                 acc.prev = acc.prev.or(l.prev);
                 acc
             });
-        let body = read_capped(response, req.cap.bytes(), &shown).await?;
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            // A redirect the policy never saw: reqwest only follows `http(s):` targets.
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| url.join(l).ok());
+            return Err(HttpError::Invalid {
+                url: shown,
+                message: match to {
+                    Some(to) => format!("refused a redirect to `{}`: not https", redact(&to)),
+                    None => format!("answered {status} without a usable Location"),
+                },
+            });
+        }
+        let body = if status.is_success() {
+            read_capped(response, req.cap.bytes(), &shown).await?
+        } else {
+            // An error's body is read only for its message: a little of it, and never at the
+            // cost of the error itself, which its status tells.
+            read_capped(response, ERROR_BODY_CAP, &shown)
+                .await
+                .unwrap_or_default()
+        };
         if status.is_success() {
             return Ok(Response {
                 status,
@@ -519,6 +559,17 @@ pub fn url_allowed(url: &Url) -> bool {
         },
         _ => false,
     }
+}
+
+/// A redirect goes to `https:`, or to plain `http:` on loopback only from a chain that was
+/// there all along: a remote server can neither downgrade a request nor send it, in clear, to
+/// a service on this machine.
+fn redirect_allowed(to: &Url, previous: &[Url]) -> bool {
+    to.scheme() == "https"
+        || (url_allowed(to)
+            && previous
+                .iter()
+                .all(|u| u.scheme() == "http" && url_allowed(u)))
 }
 
 /// A URL as shown in messages: without its query, which may carry codes or tokens.
@@ -641,6 +692,27 @@ mod tests {
         assert!(!ok("http://social.example/"));
         assert!(!ok("http://10.0.0.1/"));
         assert!(!ok("ftp://social.example/"));
+    }
+
+    #[test]
+    fn redirects_never_leave_https_for_plain_http() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let remote = [u("https://social.example/.well-known/webfinger")];
+        assert!(redirect_allowed(
+            &u("https://web.social.example/x"),
+            &remote
+        ));
+        assert!(!redirect_allowed(&u("http://127.0.0.1:6379/"), &remote));
+        assert!(!redirect_allowed(&u("http://localhost/"), &remote));
+        assert!(!redirect_allowed(&u("ftp://social.example/"), &remote));
+        assert!(!redirect_allowed(&u("file:///etc/passwd"), &remote));
+        // A local development server may redirect within itself.
+        let local = [u("http://127.0.0.1:3000/api/v1/instance")];
+        assert!(redirect_allowed(
+            &u("http://127.0.0.1:3000/api/v2/instance"),
+            &local
+        ));
+        assert!(!redirect_allowed(&u("http://social.example/"), &local));
     }
 
     #[test]

@@ -311,7 +311,9 @@ impl Resolver {
     pub async fn resolve(&self, user: &str, host: &str) -> Resolution {
         let handle = format!("{user}@{host}");
         let host = host.to_ascii_lowercase();
-        for attempt in 1..=self.config.attempts.max(1) {
+        let attempts = self.config.attempts.max(1);
+        let mut attempt = 0;
+        loop {
             // Give up at once on a host already known dead in this run.
             if let Some((outcome, reason)) = self.host_state(&host, |s| s.dead.clone()) {
                 return Resolution::failed(&handle, outcome, reason);
@@ -320,12 +322,25 @@ impl Resolver {
                 tokio::time::sleep_until(at).await;
             }
             let host_sem = self.host_semaphore(&host);
-            let result = {
-                let _g = self.global.acquire().await.expect("never closed");
-                let _h = host_sem.acquire().await.expect("never closed");
-                self.attempt(&handle, user, &host).await
-            };
-            match result {
+            let _g = self.global.acquire().await.expect("never closed");
+            let _h = host_sem.acquire().await.expect("never closed");
+            // Checked again with the permits held: while this lookup waited for its turn, the
+            // host may have failed (and be backing off) or been given up. Otherwise every
+            // handle queued on a host that never answers would still spend a full timeout on
+            // it, one after the other.
+            let (dead, backoff) = self.host_state(&host, |s| {
+                let backoff = s.retry_at.filter(|at| *at > tokio::time::Instant::now());
+                (s.dead.clone(), backoff)
+            });
+            if let Some((outcome, reason)) = dead {
+                return Resolution::failed(&handle, outcome, reason);
+            }
+            if backoff.is_some() {
+                // The permits are released, and the top of the loop waits.
+                continue;
+            }
+            attempt += 1;
+            match self.attempt(&handle, user, &host).await {
                 Attempt::Done(r) => {
                     self.host_state(&host, |s| {
                         s.consecutive_failures = 0;
@@ -334,6 +349,7 @@ impl Resolver {
                     return r;
                 }
                 Attempt::HostFailed(outcome, reason) => {
+                    // Recorded before the permits are released, for the lookups queued behind.
                     let give_up = self.host_state(&host, |s| {
                         s.consecutive_failures += 1;
                         let exp = s.consecutive_failures.min(6) - 1;
@@ -346,13 +362,12 @@ impl Resolver {
                             false
                         }
                     });
-                    if give_up || attempt == self.config.attempts.max(1) {
+                    if give_up || attempt >= attempts {
                         return Resolution::failed(&handle, outcome, reason);
                     }
                 }
             }
         }
-        unreachable!("the loop returns on its last attempt")
     }
 
     async fn attempt(&self, handle: &str, user: &str, host: &str) -> Attempt {

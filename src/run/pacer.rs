@@ -173,9 +173,12 @@ impl Pacer<'_> {
                     // Refused before anything was done: a replay is always safe.
                     self.gates.exhausted(primary, rate_limit.as_ref());
                     if self.no_wait || attempt >= RATE_LIMITED_TRIES {
-                        let until = rate_limit
-                            .and_then(|r| r.reset)
-                            .unwrap_or_else(|| self.gates.window(primary).reset);
+                        // The gate's reset, bounded as the gates bound a server's claims (a
+                        // reset in the past or years ahead), not the header's raw one.
+                        let until = match self.gates.check(families) {
+                            Decision::Wait { until, .. } => until,
+                            Decision::Go => self.gates.now(),
+                        };
                         return Err(PaceError::Window {
                             family: primary,
                             until,

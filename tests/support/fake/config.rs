@@ -118,6 +118,33 @@ pub enum FaultKind {
     /// The request is processed at once, then the answer is held back this much real time: a
     /// client that gives up or dies meanwhile never learns what was done.
     Stall(Duration),
+    /// 200 with an HTML body instead of JSON (a proxy's or CDN's page). With `processed`, the
+    /// request was acted on first and only its answer is garbled.
+    Unparsable { processed: bool },
+    /// An answer with this status whose body is huge, nothing processed: `length` bytes with a
+    /// declared `Content-Length`, or with `None` an endless chunked body sent as fast as the
+    /// client reads it.
+    HugeBody { status: u16, length: Option<usize> },
+    /// 429 before anything is processed, whose `X-RateLimit-Reset` is this instant (long past
+    /// or years ahead), with `Limit` 300 and `Remaining` 0.
+    RateLimitedUntil(DateTime<Utc>),
+    /// The request is processed and answered normally, then the status the answer names (its
+    /// `id`) vanishes (deleted by a moderator, lost by the server): later requests for it get
+    /// 404. Only for answers that are a status.
+    Vanish,
+    /// 404 `{"error":"Record not found"}` before anything is processed: the server denies what
+    /// the request names (a status it gave out earlier, an account).
+    Deny,
+}
+
+/// A fault on whole connections rather than requests: every `every`-th connection (over all
+/// hosts, counting from 1 once its TLS handshake is done) is closed without an answer on its
+/// first request — before processing it with `DropBeforeProcessing`, after with any other
+/// `kind` (`LostResponse`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionFault {
+    pub every: u64,
+    pub kind: FaultKind,
 }
 
 /// One fault rule. Each rule draws from its own random stream seeded from the plan's seed and
@@ -229,6 +256,19 @@ pub enum WebfingerBehavior {
     RedirectToHttp,
     /// Not served: the name is not in the certificate and the TLS handshake is refused.
     Unserved,
+    /// 200 with the start of a JRD and then a body that never ends: `chunk` bytes of padding
+    /// every `every` (real time), without `Content-Length`. A slow drip (`every` large) never
+    /// finishes within a timeout; a flood (`every` zero) never ends within a size cap.
+    Endless { chunk: usize, every: Duration },
+    /// 302 to this `Location`, a target Mastodon never follows (`ftp:`, `file:`, `http:`).
+    RedirectTo { location: String },
+    /// Asking `a@<this>` (an account registered at this host) answers subject `a@<domain>`, a
+    /// domain this host does not speak for, with the actor on this host. Whether `domain`
+    /// confirms it is up to how `domain` is served.
+    ClaimsSubject { domain: String },
+    /// Subject `a@<this>` as asked, but the `self` link (and profile) on `actor_host`, which
+    /// does not confirm it: Mastodon's check that the actor's WebFinger loops back fails.
+    ForeignActor { actor_host: String },
 }
 
 /// A local account of the home server.
@@ -351,6 +391,11 @@ pub struct FakeConfig {
     /// Send `X-RateLimit-Reset` as the wall-clock instant when the scaled window ends (for a
     /// client in another process, on the real clock), instead of the scaled clock's instant.
     pub wall_clock_resets: bool,
+    /// Faults on whole connections (see [`ConnectionFault`]).
+    pub connection_fault: Option<ConnectionFault>,
+    /// Each connection serves at most this many requests, the last answer carrying
+    /// `Connection: close` (nginx's `keepalive_requests`). None: unlimited.
+    pub requests_per_connection: Option<u64>,
 }
 
 impl Default for FakeConfig {
@@ -381,6 +426,8 @@ impl Default for FakeConfig {
             image_size_limit: 16 * 1024 * 1024,
             video_size_limit: 99 * 1024 * 1024,
             wall_clock_resets: false,
+            connection_fault: None,
+            requests_per_connection: None,
         }
     }
 }

@@ -4,7 +4,10 @@
 //! client: rack-attack throttles and the follows/statuses families with their headers,
 //! optimistic follow answers, fuzzy search, lookup that never does WebFinger, asynchronous
 //! media, idempotency keys, Mastodon's length count, OAuth with PKCE, and faults injected from a
-//! seed (including a request processed whose response is lost).
+//! seed (including a request processed whose response is lost). Hostile servers too: answers
+//! that are garbled, huge or endless, rate-limit resets long past or years ahead, statuses that
+//! vanish after their id was given out, dropped connections, and WebFinger hosts that drip,
+//! flood, redirect anywhere, claim other domains' accounts or point at actors elsewhere.
 //!
 //! ```ignore
 //! let server = FakeServer::start(FakeConfig::default());
@@ -34,8 +37,8 @@ mod tls;
 mod webfinger;
 
 pub use config::{
-    EndpointClass, FakeConfig, FaultKind, FaultPlan, FaultRule, Limit, LocalAccountSpec,
-    MediaProcessing, RateLimits, RemoteAccountSpec, WebfingerBehavior,
+    ConnectionFault, EndpointClass, FakeConfig, FaultKind, FaultPlan, FaultRule, Limit,
+    LocalAccountSpec, MediaProcessing, RateLimits, RemoteAccountSpec, WebfingerBehavior,
 };
 pub use state::{
     Account, App, AuthCode, Block, Bookmark, Counters, DomainBlock, FaultCounters, Follow, List,
@@ -166,6 +169,7 @@ impl FakeServer {
             state: Mutex::new(state),
             clock,
             served,
+            connections: std::sync::atomic::AtomicU64::new(0),
         });
 
         let (port_tx, port_rx) = std::sync::mpsc::channel();

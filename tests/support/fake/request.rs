@@ -167,6 +167,73 @@ pub struct Resp {
     /// A per-account family's headers (follows, statuses), merged after the action as
     /// Mastodon's `override_rate_limit_headers` does.
     pub family: Option<RateHeaders>,
+    /// A body produced as it is sent (hostile hosts: endless, dripping, huge), instead of
+    /// `body`.
+    pub stream: Option<Box<BodyStream>>,
+}
+
+/// A streamed body: `prefix`, then `chunk` every `every` (real time) until `total` bytes in
+/// all (None: forever). With a `total`, the size is declared (`Content-Length`).
+#[derive(Clone, Debug)]
+pub struct BodyStream {
+    pub prefix: Bytes,
+    pub chunk: Bytes,
+    pub every: std::time::Duration,
+    pub total: Option<usize>,
+}
+
+/// [`BodyStream`] as a hyper body.
+struct Streaming {
+    spec: BodyStream,
+    sent: usize,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl hyper::body::Body for Streaming {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        let left = this.spec.total.map(|t| t.saturating_sub(this.sent));
+        if left == Some(0) {
+            return Poll::Ready(None);
+        }
+        let mut data = if this.sent == 0 && !this.spec.prefix.is_empty() {
+            this.spec.prefix.clone()
+        } else {
+            if !this.spec.every.is_zero() {
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(this.spec.every)));
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.sleep = None;
+            }
+            this.spec.chunk.clone()
+        };
+        if let Some(left) = left {
+            data.truncate(left);
+        }
+        this.sent += data.len();
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(data))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.spec.total.is_some_and(|t| self.sent >= t)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self.spec.total {
+            Some(t) => hyper::body::SizeHint::with_exact(t as u64),
+            None => hyper::body::SizeHint::default(),
+        }
+    }
 }
 
 impl Resp {
@@ -176,6 +243,7 @@ impl Resp {
             headers: Vec::new(),
             body: Bytes::new(),
             family: None,
+            stream: None,
         }
     }
 
@@ -197,6 +265,13 @@ impl Resp {
     pub fn text(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp {
         let mut r = Resp::new(status);
         r.body = body.into();
+        r.header("Content-Type", content_type)
+    }
+
+    /// An answer whose body is streamed (see [`BodyStream`]).
+    pub fn streamed(status: StatusCode, content_type: &str, stream: BodyStream) -> Resp {
+        let mut r = Resp::new(status);
+        r.stream = Some(Box::new(stream));
         r.header("Content-Type", content_type)
     }
 
@@ -226,7 +301,15 @@ impl Resp {
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        builder.body(Body::from(self.body)).expect("valid response")
+        let body = match self.stream {
+            Some(spec) => Body::new(Streaming {
+                spec: *spec,
+                sent: 0,
+                sleep: None,
+            }),
+            None => Body::from(self.body),
+        };
+        builder.body(body).expect("valid response")
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use super::api::{self, Bearer, Ctx};
 use super::clock::Clock;
 use super::config::{EndpointClass, FaultKind};
 use super::ratelimit::{self, Caller};
-use super::request::{Params, Part, Req, Resp};
+use super::request::{BodyStream, Params, Part, RateHeaders, Req, Resp, not_found};
 use super::state::State;
 use super::webfinger;
 
@@ -33,6 +34,8 @@ pub struct Shared {
     pub state: Mutex<State>,
     pub clock: Clock,
     pub served: Arc<RwLock<BTreeSet<String>>>,
+    /// Connections accepted so far (for `ConnectionFault`).
+    pub connections: AtomicU64,
 }
 
 impl Shared {
@@ -60,6 +63,16 @@ pub async fn run(
     }
 }
 
+/// What a connection carries along its requests.
+struct Conn {
+    sni: Option<String>,
+    kill: Arc<Notify>,
+    /// The fault this connection meets on its first request (a `ConnectionFault`).
+    fault: Mutex<Option<FaultKind>>,
+    requests: AtomicU64,
+    max_requests: Option<u64>,
+}
+
 async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) {
     let _ = tcp.set_nodelay(true);
     // An unserved SNI name gets no certificate: the handshake fails here.
@@ -71,16 +84,30 @@ async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) 
         .1
         .server_name()
         .map(|s| s.to_ascii_lowercase());
-    let kill = Arc::new(Notify::new());
-    let service = {
-        let kill = kill.clone();
-        hyper::service::service_fn(move |req: Request<Incoming>| {
-            let shared = shared.clone();
-            let kill = kill.clone();
-            let sni = sni.clone();
-            async move { handle(shared, sni, kill, req).await }
-        })
+    let n = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    let (fault, max_requests) = {
+        let st = shared.lock();
+        let fault = st
+            .config
+            .connection_fault
+            .as_ref()
+            .filter(|f| f.every > 0 && n % f.every == 0)
+            .map(|f| f.kind.clone());
+        (fault, st.config.requests_per_connection)
     };
+    let kill = Arc::new(Notify::new());
+    let conn = Arc::new(Conn {
+        sni,
+        kill: kill.clone(),
+        fault: Mutex::new(fault),
+        requests: AtomicU64::new(0),
+        max_requests,
+    });
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let shared = shared.clone();
+        let conn = conn.clone();
+        async move { handle(shared, conn, req).await }
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(tls), service);
@@ -93,14 +120,36 @@ async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: Arc<Shared>) 
 
 async fn handle(
     shared: Arc<Shared>,
-    sni: Option<String>,
-    kill: Arc<Notify>,
+    conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
-    match process(&shared, sni.as_deref(), req).await {
-        Some(resp) => Ok(resp.into_http()),
+    let n = conn.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let fault = conn.fault.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let answer = match fault {
+        Some(FaultKind::DropBeforeProcessing) => None,
+        Some(FaultKind::LostResponse) => {
+            let _ = process(&shared, conn.sni.as_deref(), req).await;
+            None
+        }
+        _ => process(&shared, conn.sni.as_deref(), req).await,
+    };
+    if fault.is_some() {
+        shared.lock().counters.faults.dropped_connections += 1;
+    }
+    match answer.filter(|_| fault.is_none()) {
+        Some(resp) => {
+            let mut http = resp.into_http();
+            if conn.max_requests.is_some_and(|max| n >= max) {
+                // hyper closes the connection after an answer that says so.
+                http.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+            }
+            Ok(http)
+        }
         None => {
-            kill.notify_one();
+            conn.kill.notify_one();
             std::future::pending().await
         }
     }
@@ -293,6 +342,11 @@ fn decide_faults(st: &mut State, req: &Req) -> (Duration, Option<FaultKind>) {
                     FaultKind::DropBeforeProcessing => st.counters.faults.dropped_before += 1,
                     FaultKind::LostResponse => st.counters.faults.lost_response += 1,
                     FaultKind::Stall(_) => st.counters.faults.stalled += 1,
+                    FaultKind::Unparsable { .. } => st.counters.faults.unparsable += 1,
+                    FaultKind::HugeBody { .. } => st.counters.faults.huge_body += 1,
+                    FaultKind::RateLimitedUntil(_) => st.counters.faults.rate_limited += 1,
+                    FaultKind::Vanish => st.counters.faults.vanished += 1,
+                    FaultKind::Deny => st.counters.faults.denied += 1,
                     FaultKind::Latency(_) => {}
                 }
                 chosen = Some(kind.clone());
@@ -321,6 +375,34 @@ async fn process_home(shared: &Shared, req: Req) -> Option<Resp> {
             ));
         }
         Some(FaultKind::DropBeforeProcessing) => return None,
+        Some(FaultKind::Unparsable { processed: false }) => return Some(garbled()),
+        Some(FaultKind::HugeBody { status, length }) => {
+            let status = StatusCode::from_u16(status).expect("a valid status");
+            // `{"error":"` and then padding that never closes the string.
+            return Some(Resp::streamed(
+                status,
+                "application/json; charset=utf-8",
+                BodyStream {
+                    prefix: Bytes::from_static(b"{\"error\":\""),
+                    chunk: Bytes::from(vec![b'x'; 64 * 1024]),
+                    every: Duration::ZERO,
+                    total: length,
+                },
+            ));
+        }
+        Some(FaultKind::RateLimitedUntil(reset)) => {
+            let mut resp = Resp::error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+            ratelimit::apply_headers(
+                &mut resp,
+                &RateHeaders {
+                    limit: 300,
+                    remaining: 0,
+                    reset: reset.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+                },
+            );
+            return Some(resp);
+        }
+        Some(FaultKind::Deny) => return Some(not_found()),
         _ => {}
     }
     let delay = api::search_delay(&shared.lock(), &req);
@@ -338,9 +420,28 @@ async fn process_home(shared: &Shared, req: Req) -> Option<Resp> {
     match fault {
         Some(FaultKind::LostResponse) => return None,
         Some(FaultKind::Stall(d)) => tokio::time::sleep(d).await,
+        Some(FaultKind::Unparsable { processed: true }) => return Some(garbled()),
+        Some(FaultKind::Vanish) => {
+            let id = serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .ok()
+                .and_then(|v| v.get("id")?.as_str().map(str::to_string));
+            let mut st = shared.lock();
+            if let Some(s) = id.and_then(|id| st.statuses.iter_mut().find(|s| s.id == id)) {
+                s.deleted = true;
+            }
+        }
         _ => {}
     }
     Some(resp)
+}
+
+/// What a proxy in front of a broken server answers: 200, and a page that is not JSON.
+fn garbled() -> Resp {
+    Resp::text(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>",
+    )
 }
 
 /// The client is another process on the wall clock: a reset instant on the scaled clock is

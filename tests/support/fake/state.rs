@@ -230,11 +230,28 @@ pub struct FaultCounters {
     pub lost_response: u64,
     pub latency: u64,
     pub stalled: u64,
+    pub unparsable: u64,
+    pub huge_body: u64,
+    pub rate_limited: u64,
+    pub vanished: u64,
+    pub denied: u64,
+    /// Connections closed by a [`ConnectionFault`](super::ConnectionFault).
+    pub dropped_connections: u64,
 }
 
 impl FaultCounters {
     pub fn total(&self) -> u64 {
-        self.unavailable + self.dropped_before + self.lost_response + self.latency + self.stalled
+        self.unavailable
+            + self.dropped_before
+            + self.lost_response
+            + self.latency
+            + self.stalled
+            + self.unparsable
+            + self.huge_body
+            + self.rate_limited
+            + self.vanished
+            + self.denied
+            + self.dropped_connections
     }
 }
 
