@@ -386,6 +386,24 @@ impl PostRun<'_> {
                         }
                     }
                 }
+                Err(Step::Http(HttpError::NotFound { .. })) if status.in_reply_to_id.is_some() => {
+                    // The status it answers is gone from the server (deleted since it was
+                    // posted): post it on its own, under a key of its own, and say so.
+                    let alone = NewStatus {
+                        in_reply_to_id: None,
+                        ..status.clone()
+                    };
+                    state.notes.push(
+                        "the status it replies to is gone from the server: posted on its own"
+                            .into(),
+                    );
+                    self.post_status(
+                        &alone,
+                        &format!("{idem}-alone"),
+                        std::time::Instant::now() + KEY_TRUSTED,
+                    )
+                    .await?
+                }
                 other => other?,
             };
             let (id, url) = match posted {
@@ -532,7 +550,15 @@ impl PostRun<'_> {
                 let id = id.clone();
                 async move { client.status_source(&id).await }
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // Listed, then denied: it may be this tweet's status, so it must not be posted
+                // again, nor taken for it.
+                Step::Http(e @ HttpError::NotFound { .. }) => Step::Unsure(format!(
+                    "status {id} of the account may be this tweet's, but the server would not show its text ({e}); check the account, then use --exclude-ids or run again"
+                )),
+                other => other,
+            })?;
         let norm = |s: &str| s.replace("\r\n", "\n").trim().to_string();
         Ok(norm(&source.text) == norm(&status.status))
     }
