@@ -368,37 +368,6 @@ fn write_preview(
     write_file(path, &page)
 }
 
-/// The server's instance information (its limits), asked again after a transient failure —
-/// after the window's reset for a 429, at most a minute later — up to five times. It is read
-/// before the run's rate gates exist (they are keyed by the account it names).
-async fn instance_with_retries(
-    client: &Mastodon,
-) -> Result<crate::net::mastodon::InstanceInfo, crate::net::http::HttpError> {
-    use crate::net::http::HttpError;
-    let mut delay = std::time::Duration::from_secs(1);
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match client.instance().await {
-            Err(e) if e.is_transient() && tries < 5 => {
-                let wait = match &e {
-                    HttpError::RateLimited {
-                        rate_limit: Some(rl),
-                        ..
-                    } => rl
-                        .reset
-                        .and_then(|r| (r - chrono::Utc::now()).to_std().ok())
-                        .unwrap_or(delay),
-                    _ => delay,
-                };
-                tokio::time::sleep(wait.min(std::time::Duration::from_secs(60))).await;
-                delay *= 2;
-            }
-            other => return other,
-        }
-    }
-}
-
 /// `import archive.zip`: plan the posts into the journal, then post them in order.
 fn post(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
     let choices = read_choices(args)?;
@@ -427,11 +396,10 @@ fn post(global: &GlobalArgs, args: &ImportArgs) -> Result<u8, CliError> {
         .map_err(|e| CliError::new(exit::FAILED, e))?;
     let journal_error = |e| CliError::new(exit::FAILED, e);
     let result = rt.block_on(async {
-        let me = client
-            .verify_credentials()
+        let me = session::with_retries(|| client.verify_credentials())
             .await
             .map_err(|e| session::net_error(e, &target))?;
-        let instance = match instance_with_retries(&client).await {
+        let instance = match session::with_retries(|| client.instance()).await {
             Ok(i) => i,
             Err(e) => {
                 renderer.emit(Event::Note {

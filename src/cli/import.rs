@@ -220,11 +220,11 @@ async fn import(
     journal: &mut Journal,
     sink: &mut Renderer,
 ) -> Result<u8, CliError> {
-    let me = client
-        .verify_credentials()
+    let me = session::with_retries(|| client.verify_credentials())
         .await
         .map_err(|e| session::net_error(e, target))?;
-    let home_domain = match client.instance().await {
+    // The account's name keys the journal's runs: a passing failure must not change it.
+    let home_domain = match session::with_retries(|| client.instance()).await {
         Ok(i) if !i.domain.is_empty() => i.domain,
         _ => client.base().host_str().unwrap_or_default().to_string(),
     };

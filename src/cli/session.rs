@@ -241,3 +241,36 @@ pub fn network_hint(e: &HttpError) -> Option<String> {
         _ => None,
     }
 }
+
+/// Calls `f` again after a transient failure (a server error, a network failure, a 429: then
+/// after the window's reset, at most a minute later), up to five tries with growing waits. For
+/// the calls a command makes before its run's rate gates exist (they are keyed by the account
+/// those calls name).
+pub async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, HttpError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, HttpError>>,
+{
+    let mut delay = std::time::Duration::from_secs(1);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match f().await {
+            Err(e) if e.is_transient() && tries < 5 => {
+                let wait = match &e {
+                    HttpError::RateLimited {
+                        rate_limit: Some(rl),
+                        ..
+                    } => rl
+                        .reset
+                        .and_then(|r| (r - chrono::Utc::now()).to_std().ok())
+                        .unwrap_or(delay),
+                    _ => delay,
+                };
+                tokio::time::sleep(wait.min(std::time::Duration::from_secs(60))).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+}
