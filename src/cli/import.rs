@@ -416,6 +416,16 @@ async fn import(
     }
     match stop {
         Some(e) => Err(e),
+        None if summary.pending > 0 && !args.dry_run => Err(CliError::new(
+            exit::STOPPED,
+            anyhow::anyhow!(
+                "{} rows could not be done: the server kept failing",
+                summary.pending
+            ),
+        )
+        .with_hint(Some(
+            "run the same command again later to finish them (nothing is done twice)".into(),
+        ))),
         None => Ok(exit::OK),
     }
 }

@@ -651,9 +651,13 @@ impl GraphRun<'_> {
                     });
                 }
                 Err(e) if e.is_transient() => {
-                    // Still failing after retries: leave it for the next run.
-                    self.journal
-                        .mark_pending(self.run_id, &key, &e.to_string())?;
+                    // Still failing after retries: leave it for the next run — as sent when
+                    // the server may have acted on it, so that the next run looks at the
+                    // account's relationships before counting it as done or sending it again.
+                    if !e.maybe_processed() {
+                        self.journal
+                            .mark_pending(self.run_id, &key, &e.to_string())?;
+                    }
                     self.sink.emit(Event::Note {
                         level: Level::Warning,
                         text: format!("{key}: {e}; it will be tried again on the next run"),
