@@ -545,7 +545,8 @@ fn finish(pieces: Vec<Piece>, opts: &TextOptions, mut issues: Vec<TextIssue>) ->
     };
     let mut text = String::new();
     for (k, piece) in pieces.iter().enumerate() {
-        let next = pieces.get(k + 1).map_or("", Piece::head);
+        let next = lookahead(&pieces[k + 1..], opts.mention_style);
+        let next = next.as_str();
         let prev = text.chars().next_back();
         match piece {
             Piece::Text(t) | Piece::Link(t) => text.push_str(t),
@@ -587,6 +588,24 @@ fn finish(pieces: Vec<Piece>, opts: &TextOptions, mut issues: Vec<TextIssue>) ->
     }
     out.issues = issues;
     out
+}
+
+/// What follows a piece, as far as where a mention or link ends is concerned: the next
+/// piece's [`Piece::head`], and the one after while all there is is `.` and `-`, which a domain
+/// or a link path runs over (`@a.@b`). A mention written as a profile link starts with a word
+/// character; as it may be, it is taken to.
+fn lookahead(rest: &[Piece], style: MentionStyle) -> String {
+    let mut next = String::new();
+    for piece in rest {
+        match piece {
+            Piece::Mention(_) if style == MentionStyle::ProfileLink => next.push('h'),
+            _ => next.push_str(piece.head()),
+        }
+        if !next.chars().all(|c| c == '.' || c == '-') {
+            break;
+        }
+    }
+    next
 }
 
 fn push_once(list: &mut Vec<String>, item: String) {
@@ -893,7 +912,7 @@ fn is_domain(host: &str) -> bool {
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
         && labels[labels.len() - 2..].iter().all(|l| !l.contains('_'))
         && ((tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
-            || (tld.len() > 4 && tld[..4].eq_ignore_ascii_case("xn--")))
+            || (tld.len() > 4 && tld.as_bytes()[..4].eq_ignore_ascii_case(b"xn--")))
 }
 
 /// The length of text without links: one per `char`, except that a mention `@user@domain`
@@ -1495,6 +1514,29 @@ mod tests {
     }
 
     #[test]
+    fn a_mention_after_a_dot_is_looked_through() {
+        // Found by the `tweet_text` fuzz target: in `@Mapped.@other` with profile links, the
+        // mapped mention was judged by the `.` after it alone, and the profile link written
+        // after the dot lengthened its domain: `@real@fedi.example.https://twitter.com/other`
+        // mentions `real@fedi.example.https`. Unmapped, `@a.@b` gave one link over both.
+        let opts = TextOptions {
+            mention_style: MentionStyle::ProfileLink,
+            ..mapped(&[("mapped", "real@fedi.example")])
+        };
+        let out = text_of(base("@Mapped.@other and @a.-@b"), &opts);
+        assert_eq!(
+            out.text,
+            "＠Mapped.https://twitter.com/other and ＠a.-https://twitter.com/b"
+        );
+        assert!(mastodon_mentions(&out.text).is_empty(), "{}", out.text);
+        // Fullwidth mentions do not lengthen anything: the mapped mention stays.
+        let opts = mapped(&[("mapped", "real@fedi.example")]);
+        let out = text_of(base("@Mapped.@other"), &opts);
+        assert_eq!(out.text, "@real@fedi.example.＠other");
+        assert_eq!(mastodon_mentions(&out.text), ["real@fedi.example"]);
+    }
+
+    #[test]
     fn a_fullwidth_mention_entity_is_a_mention_too() {
         let full = "hola ＠Nadia_r y @Otto";
         let mut t = base(full);
@@ -1611,6 +1653,10 @@ mod tests {
         assert_eq!(n("＠alice@example.social"), 21);
         // A ZWJ family is one grapheme for Mastodon, five chars here: never less.
         assert_eq!(n("👨‍👩‍👧"), 5);
+        // Found by the `text_split` fuzz target: a link glued to CJK text made the top-level
+        // label non-ASCII, and slicing it for `xn--` panicked inside a character.
+        assert_eq!(n("https://example.com日本語"), 22);
+        assert_eq!(n("見て https://例え.テスト です"), 3 + 14 + 3);
     }
 
     // --- splitting ----------------------------------------------------------------------------

@@ -473,6 +473,47 @@ impl fmt::Display for RecordTooLong {
 
 impl std::error::Error for RecordTooLong {}
 
+/// The error [`Bounded`] raises at the end of the input inside a quoted field: the csv crate
+/// would hand out the rest of the file as one cell and the rows in it would be lost silently.
+#[derive(Debug)]
+struct QuoteOpenAtEnd {
+    /// The line of the opening quote.
+    line: u64,
+}
+
+impl fmt::Display for QuoteOpenAtEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the quote opened at line {} never closes", self.line)
+    }
+}
+
+impl std::error::Error for QuoteOpenAtEnd {}
+
+/// Where the csv crate's parser stands with respect to quotes (csv_core's states for the
+/// default dialect, folded to the four that matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field: a `"` opens a quoted field.
+    FieldStart,
+    /// In a field that did not start with a quote: a `"` is an ordinary byte.
+    Unquoted,
+    Quoted,
+    /// Just after a `"` in a quoted field: another `"` is an escaped quote, else it closed.
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    fn next(self, byte: u8) -> Quoting {
+        match (self, byte) {
+            (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+            (Quoting::Quoted, _) => Quoting::Quoted,
+            (Quoting::FieldStart | Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+            (_, b',' | b'\n' | b'\r') => Quoting::FieldStart,
+            _ => Quoting::Unquoted,
+        }
+    }
+}
+
 /// The input as the CSV parser sees it: the sniffed prefix (BOM removed) and then the rest,
 /// with every physical line cut to [`MAX_LINE`] bytes. It remembers which lines it cut, so that
 /// their rows are reported rather than read half, and where the line breaks are, so that rows
@@ -500,6 +541,9 @@ struct Bounded<R> {
     breaks_behind: u64,
     /// Bytes handed out since the reader last finished a record.
     since_record: usize,
+    /// The quoting state after the bytes handed out, and the line of the last opening quote.
+    quoting: Quoting,
+    quote_line: u64,
 }
 
 impl<R: Read> Bounded<R> {
@@ -527,6 +571,11 @@ impl<R: Read> Read for Bounded<R> {
         loop {
             let n = self.fill(buf)?;
             if n == 0 {
+                if self.quoting == Quoting::Quoted {
+                    return Err(io::Error::other(QuoteOpenAtEnd {
+                        line: self.quote_line,
+                    }));
+                }
                 return Ok(0);
             }
             // Filter in place: keep line breaks and the first MAX_LINE bytes of each line.
@@ -551,6 +600,11 @@ impl<R: Read> Read for Bounded<R> {
                 } else {
                     self.line_len += 1;
                 }
+                let quoting = self.quoting.next(byte);
+                if quoting == Quoting::Quoted && self.quoting != Quoting::Quoted {
+                    self.quote_line = self.line;
+                }
+                self.quoting = quoting;
                 buf[kept] = byte;
                 kept += 1;
             }
@@ -621,6 +675,8 @@ fn sniff<R: Read>(mut inner: R) -> Result<Bounded<R>, CsvError> {
         breaks: VecDeque::new(),
         breaks_behind: 0,
         since_record: 0,
+        quoting: Quoting::FieldStart,
+        quote_line: 1,
     })
 }
 
@@ -746,6 +802,11 @@ impl<R: Read> Records<R> {
             csv::ErrorKind::Io(io) => {
                 if io.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) {
                     CsvError::UnclosedQuote { line }
+                } else if let Some(open) = io
+                    .get_ref()
+                    .and_then(|e| e.downcast_ref::<QuoteOpenAtEnd>())
+                {
+                    CsvError::UnclosedQuote { line: open.line }
                 } else {
                     CsvError::Io(io)
                 }
@@ -1626,6 +1687,28 @@ mod tests {
             matches!(error, CsvError::UnclosedQuote { line: 2 }),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn an_unclosed_quote_at_the_end_is_a_file_error_too() {
+        // Found by the `mastodon_csv` fuzz target: a quote that never closed swallowed the rest
+        // of a short file into one cell (the rows in it lost without a word), and the row was
+        // reported at line 0.
+        let text = "alice@x.org,\"\nbob@y.org\ncarol@z.org\n";
+        let error = read(text.as_bytes(), &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(error, CsvError::UnclosedQuote { line: 1 }),
+            "{error:?}"
+        );
+        let text = "a@x.org\r\nb@x.org,x\"y\r\n\"c@x.org\r\nd@x.org";
+        let error = read(text.as_bytes(), &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(error, CsvError::UnclosedQuote { line: 3 }),
+            "{error:?}"
+        );
+        // Closed quotes, escaped quotes and a quote inside an unquoted cell are fine.
+        let file = auto("\"a@x.org\",\"say \"\"hi\"\"\"\nb@x.org,x\"y\n\"c@x.org\"");
+        assert_eq!((file.rows.len(), file.errors.len()), (3, 0), "{file:?}");
     }
 
     #[test]

@@ -154,9 +154,17 @@ impl<R: BufRead> YtdReader<R> {
     }
 
     fn read_prefix(&mut self) -> Result<Shape, YtdError> {
-        // A UTF-8 byte-order mark, which some editors add when a user "fixes" a file.
-        if self.inner.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-            self.inner.consume(3);
+        // A UTF-8 byte-order mark, which some editors add when a user "fixes" a file. Taken a
+        // byte at a time: a reader may hand out fewer than three bytes at once.
+        if self.peek()? == Some(0xEF) {
+            for byte in [0xEF, 0xBB, 0xBF] {
+                if self.peek()? != Some(byte) {
+                    return Err(YtdError::NotData {
+                        looks_like: "neither JSON nor a `window.YTD` assignment",
+                    });
+                }
+                self.inner.consume(1);
+            }
         }
         let first = match self.skip_whitespace()? {
             None => return Err(YtdError::Empty),
@@ -290,12 +298,7 @@ impl<R: BufRead> YtdReader<R> {
         bytes: &'de [u8],
     ) -> Result<T, DecodeError> {
         serde_json::from_slice(bytes).map_err(|e| {
-            let line = element_at.line + e.line() as u64 - 1;
-            let column = if e.line() <= 1 {
-                element_at.column + e.column() as u64 - 1
-            } else {
-                e.column() as u64
-            };
+            let at = fault_position(element_at, bytes, e.line(), e.column());
             let message = e.to_string();
             // serde_json appends " at line L column C"; ours replaces it.
             let message = match message.rfind(" at line ") {
@@ -308,7 +311,7 @@ impl<R: BufRead> YtdReader<R> {
                     serde_json::error::Category::Syntax | serde_json::error::Category::Eof
                 ),
                 message,
-                at: Position { line, column },
+                at,
             }
         })
     }
@@ -432,6 +435,38 @@ impl<R: BufRead> YtdReader<R> {
     }
 }
 
+/// Where in the file the byte at fault is, from serde_json's `line` and `column` within the
+/// element. serde_json counts the bytes of the line up to and including the byte at fault, so
+/// a raw newline inside a string is reported at column 0 of the next line, and a column counts
+/// bytes; editors want the newline at the end of its own line and columns in characters.
+fn fault_position(element_at: Position, bytes: &[u8], line: usize, column: usize) -> Position {
+    let line_start = match line {
+        0 | 1 => 0,
+        n => memchr::memchr_iter(b'\n', bytes)
+            .nth(n - 2)
+            .map_or(bytes.len(), |p| p + 1),
+    };
+    let fault = (line_start + column).min(bytes.len()).saturating_sub(1);
+    let before = &bytes[..fault];
+    let newlines = memchr::memchr_iter(b'\n', before).count() as u64;
+    let start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    let column = 1 + before[start..]
+        .iter()
+        .filter(|&&b| b & 0xC0 != 0x80)
+        .count() as u64;
+    if newlines == 0 {
+        Position {
+            line: element_at.line,
+            column: element_at.column + column - 1,
+        }
+    } else {
+        Position {
+            line: element_at.line + newlines,
+            column,
+        }
+    }
+}
+
 /// A JSON element that did not decode: `syntax` tells malformed JSON (fatal for the file) from
 /// well-formed JSON of an unexpected shape (the entry is skipped and reported).
 #[derive(Debug, Clone)]
@@ -518,6 +553,57 @@ mod tests {
         let err = YtdReader::<&[u8]>::decode::<serde_json::Value>(at, bytes).unwrap_err();
         assert!(err.syntax);
         assert_eq!(err.at.line, 3);
+    }
+
+    #[test]
+    fn decode_positions_are_one_based_characters() {
+        // Found by the `manifest` fuzz target: a raw newline inside a string was reported at
+        // "column 0" of the next line. It is the last character (11th) of its own line.
+        let input = "window.__THAR_CONFIG = {\n  \"a\" : \"x\ny\"\n}";
+        let (mut r, _) = YtdReader::open(input.as_bytes()).unwrap();
+        let (at, bytes) = r.read_object().unwrap();
+        let err = YtdReader::<&[u8]>::decode::<serde_json::Value>(at, bytes).unwrap_err();
+        assert_eq!(
+            err.at,
+            Position {
+                line: 2,
+                column: 11
+            },
+            "{}",
+            err.message
+        );
+        // Columns count characters, on the element's first line too.
+        let input = "[{\"é\":\"ü\", @}]";
+        let (mut r, _) = YtdReader::open(input.as_bytes()).unwrap();
+        let (at, bytes) = r.next_element().unwrap().unwrap();
+        let err = YtdReader::<&[u8]>::decode::<serde_json::Value>(at, bytes).unwrap_err();
+        assert_eq!(
+            err.at,
+            Position {
+                line: 1,
+                column: 12
+            },
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_bom_split_across_reads_is_still_a_bom() {
+        // Found by the `ytd` fuzz target: the mark was only seen when the first read returned
+        // all three of its bytes, so a reader handing out one or two bytes at a time made the
+        // file "not a Twitter archive data file".
+        let input = "\u{feff}window.YTD.tweets.part0 = [ {\"x\":1} ]";
+        for capacity in [1, 2, 3, 64] {
+            let r = std::io::BufReader::with_capacity(capacity, input.as_bytes());
+            let (mut r, shape) = YtdReader::open(r).unwrap();
+            assert_eq!(shape, Shape::Array);
+            let (_, e) = r.next_element().unwrap().unwrap();
+            assert_eq!(e, b"{\"x\":1}");
+        }
+        // Half a mark is no mark.
+        let r = std::io::BufReader::with_capacity(1, &b"\xEF\xBB[1]"[..]);
+        assert!(matches!(YtdReader::open(r), Err(YtdError::NotData { .. })));
     }
 
     #[test]
