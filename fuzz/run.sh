@@ -95,8 +95,9 @@ for t in "${targets[@]}"; do
     last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)
     ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)
+    corp=$(grep -o 'corp: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)
     corpus=$(find "corpus/$t" -type f | wc -l)
     crashes=$(find "artifacts/$t" -type f 2>/dev/null | wc -l)
-    line="$t: execs=${execs:-?} cov=${cov:-?} ft=${ft:-?} corpus=$corpus wall=${wall}s exit=$code artifacts=$crashes"
+    line="$t: execs=${execs:-?} cov=${cov:-?} ft=${ft:-?} corp=${corp:-?} files=$corpus wall=${wall}s exit=$code artifacts=$crashes"
     echo "$line" | tee -a logs/summary.txt
 done
