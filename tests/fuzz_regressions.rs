@@ -10,7 +10,7 @@ use migrate::plan::text::{
     tweet_text,
 };
 use migrate::source::handle::Handle;
-use migrate::source::mastodon_csv::{CsvError, ReadOptions, read};
+use migrate::source::mastodon_csv::{CsvError, Entry, ListKind, ReadOptions, read, write_csv};
 use migrate::source::twitter::Manifest;
 use migrate::source::twitter::model::{NoteEntry, TweetEntry};
 use migrate::source::twitter::ytd::{Position, Shape, YtdReader};
@@ -174,4 +174,39 @@ fn tweet_text_mapped_mention_before_a_dot_and_a_mention() {
             out.text
         );
     }
+}
+
+/// `mastodon_csv`: a list title that began with a byte-order mark (one in the middle of the
+/// file) kept it, so that written back and read again the title changed: `\u{feff}Account
+/// asddres` became `Account asddres`, another list for Mastodon.
+#[test]
+fn mastodon_csv_list_title_with_a_bom() {
+    let data = fixture("csv-list-title-bom.bin");
+    // The target's first byte, 33: read as lists, named `export/lists.csv`.
+    assert_eq!(data[0], 33);
+    let options = ReadOptions {
+        kind: Some(ListKind::Lists),
+        file_name: Some("export/lists.csv"),
+    };
+    let file = read(&data[1..], &options).expect("readable");
+    assert!(!file.rows.is_empty());
+    for row in &file.rows {
+        let Entry::ListMember(m) = &row.entry else {
+            panic!("{row:?}");
+        };
+        assert!(!m.list.contains('\u{feff}'), "{:?}", m.list);
+    }
+    let mut written = Vec::new();
+    write_csv(ListKind::Lists, &file.rows, &mut written).expect("written");
+    let back = read(
+        &written[..],
+        &ReadOptions {
+            kind: Some(ListKind::Lists),
+            file_name: None,
+        },
+    )
+    .expect("read back");
+    let before: Vec<_> = file.rows.iter().map(|r| &r.entry).collect();
+    let after: Vec<_> = back.rows.iter().map(|r| &r.entry).collect();
+    assert_eq!(before, after);
 }

@@ -1174,11 +1174,15 @@ impl<R: Read> CsvReader<R> {
     }
 
     fn entry(&self, cells: &[String]) -> Result<Entry, RowReason> {
+        // A byte-order mark inside the file (two exports joined with `cat`, one saved by Excel)
+        // is no content either: a list title must not keep it, or it names another list.
         let cell = |column: Column| {
             self.columns
                 .get(column)
                 .and_then(|index| cells.get(index))
-                .map_or("", |text| text.trim())
+                .map_or("", |text| {
+                    text.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                })
         };
         let account = || match cell(Column::Account) {
             "" => Err(RowReason::MissingAccount),
@@ -1709,6 +1713,30 @@ mod tests {
         // Closed quotes, escaped quotes and a quote inside an unquoted cell are fine.
         let file = auto("\"a@x.org\",\"say \"\"hi\"\"\"\nb@x.org,x\"y\n\"c@x.org\"");
         assert_eq!((file.rows.len(), file.errors.len()), (3, 0), "{file:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_inside_the_file_is_trimmed_from_cells() {
+        // Found by the `mastodon_csv` fuzz target: a list title kept a BOM that started its
+        // line, and written back and read again it lost it (a file's leading BOM is dropped).
+        let text = "Friends,a@x.org\n\u{feff}Friends,b@x.org\n\u{feff}Work \u{feff},c@x.org\n";
+        let file = read(
+            text.as_bytes(),
+            &ReadOptions {
+                kind: Some(ListKind::Lists),
+                file_name: None,
+            },
+        )
+        .unwrap();
+        let lists: Vec<&str> = file
+            .rows
+            .iter()
+            .map(|r| match &r.entry {
+                Entry::ListMember(m) => m.list.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(lists, ["Friends", "Friends", "Work"]);
     }
 
     #[test]
