@@ -9,7 +9,7 @@ use migrate::plan::text::{
     CHARS_PER_URL, MentionStyle, TextOptions, min_limit, note_text, split, status_length,
     tweet_text,
 };
-use migrate::source::handle::Handle;
+use migrate::source::handle::{Domain, DomainError, Handle};
 use migrate::source::mastodon_csv::{CsvError, Entry, ListKind, ReadOptions, read, write_csv};
 use migrate::source::twitter::Manifest;
 use migrate::source::twitter::model::{NoteEntry, TweetEntry};
@@ -209,4 +209,57 @@ fn mastodon_csv_list_title_with_a_bom() {
     let before: Vec<_> = file.rows.iter().map(|r| &r.entry).collect();
     let after: Vec<_> = back.rows.iter().map(|r| &r.entry).collect();
     assert_eq!(before, after);
+}
+
+/// `mastodon_csv`: `xn--xn--xn--81e.com` was accepted as a blocked domain, and its Unicode form,
+/// which the written CSV holds (as Mastodon's exports do), did not read back. It is refused.
+#[test]
+fn mastodon_csv_domain_whose_unicode_form_does_not_read_back() {
+    let data = fixture("csv-domain-punycode-round-trip.bin");
+    assert_eq!(data[0], 0);
+    let file = read(&data[1..], &ReadOptions::default()).expect("readable");
+    assert_eq!(file.kind, ListKind::DomainBlocks);
+    assert!(
+        file.errors
+            .iter()
+            .any(|e| e.text.contains("xn--xn--xn--81e")),
+        "{:?}",
+        file.errors
+    );
+    let mut written = Vec::new();
+    write_csv(file.kind, &file.rows, &mut written).expect("written");
+    let back = read(
+        &written[..],
+        &ReadOptions {
+            kind: Some(file.kind),
+            file_name: None,
+        },
+    )
+    .expect("read back");
+    assert!(back.errors.is_empty(), "{:?}", back.errors);
+    let before: Vec<_> = file.rows.iter().map(|r| &r.entry).collect();
+    let after: Vec<_> = back.rows.iter().map(|r| &r.entry).collect();
+    assert_eq!(before, after);
+}
+
+/// `mastodon_csv` (its handle check): `3212\u{feff}987654` passed as a domain, the BOM hiding a
+/// number until UTS 46 dropped it; its display form, `3212987654`, was then refused as an IP
+/// address. Every line of the input that parses must parse again from its display form.
+#[test]
+fn handle_check_hidden_ip_address() {
+    let data = fixture("handle-hidden-ip-address.bin");
+    let text = String::from_utf8(data[1..].to_vec()).expect("UTF-8");
+    assert!(text.contains("3212\u{feff}987654"));
+    assert!(matches!(
+        Domain::parse("3212\u{feff}987654"),
+        Err(DomainError::IpAddress { .. })
+    ));
+    for line in text.lines() {
+        if let Ok(d) = Domain::parse(line) {
+            assert_eq!(Domain::parse(d.as_str()).as_ref(), Ok(&d), "{line:?}");
+        }
+        if let Ok(h) = Handle::parse(line) {
+            assert_eq!(Handle::parse(&h.to_string()).as_ref(), Ok(&h), "{line:?}");
+        }
+    }
 }

@@ -130,12 +130,31 @@ impl Domain {
                 invalid("it has a character not allowed in domain names, a label that starts or ends with `-`, or is too long")
             })?
             .into_owned();
+        // Again on the mapped name: characters UTS 46 ignores (`3212\u{FEFF}987654`) may hide
+        // a number.
+        if ascii
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(DomainError::IpAddress {
+                domain: domain.to_owned(),
+            });
+        }
         let (unicode, result) = uts46.to_unicode(
             ascii.as_bytes(),
             AsciiDenyList::STD3,
             Hyphens::CheckFirstLast,
         );
-        if result.is_err() {
+        // The Unicode form is what CSV files get (Mastodon's exports write it), so it must read
+        // back as the same domain: `xn--xn--xn--81e.com` decodes to a name that does not.
+        let round_trip = uts46.to_ascii(
+            unicode.as_bytes(),
+            AsciiDenyList::STD3,
+            Hyphens::CheckFirstLast,
+            DnsLength::Verify,
+        );
+        if result.is_err() || round_trip.ok().as_deref() != Some(ascii.as_str()) {
             return Err(invalid("its punycode does not decode to a valid name"));
         }
         Ok(Domain {
@@ -594,6 +613,29 @@ mod tests {
         assert_eq!(punycode, h);
         assert_eq!(punycode.to_string(), "nare@թութ.հայ");
         assert_eq!(handle("https://թութ.հայ/@nare"), h);
+    }
+
+    #[test]
+    fn names_that_change_once_mapped_are_refused() {
+        // Found by the `mastodon_csv` fuzz target: `xn--xn--xn--81e.com` passed, and its Unicode
+        // form (`xn--xn-\u{35e}.com`), which a written CSV holds, did not parse again.
+        assert!(matches!(
+            Domain::parse("xn--xn--xn--81e.com"),
+            Err(DomainError::Invalid { .. })
+        ));
+        assert!(Handle::parse("a@xn--xn--xn--81e.com").is_err());
+        // Found the same way: an ignored character hid an IP address until after mapping.
+        assert!(matches!(
+            Domain::parse("3212\u{feff}987654"),
+            Err(DomainError::IpAddress { .. })
+        ));
+        assert!(matches!(
+            Domain::parse("10.0.0.1\u{ad}"),
+            Err(DomainError::IpAddress { .. })
+        ));
+        // Real punycode still reads, both ways.
+        let d = Domain::parse("xn--y9a3aq.xn--y9a3aq").unwrap();
+        assert_eq!(Domain::parse(d.as_str()).unwrap(), d);
     }
 
     #[test]
