@@ -68,7 +68,8 @@ struct Soak {
     /// No more kills of an import once this many have landed on it (and `min_mid_work`): it
     /// is then left to finish.
     kills_per_job: u32,
-    /// Kill delays are drawn log-uniformly from this range (many early kills, some late).
+    /// Kill delays, drawn log-uniformly from this range (many short, some long): counted from
+    /// the start of the process, or (every other run) from its first change on the server.
     kill_delay: (Duration, Duration),
     /// Chance of each fault (5xx, dropped, lost answer) per request, and of latency.
     fault: f64,

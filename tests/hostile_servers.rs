@@ -542,6 +542,60 @@ fn a_subject_in_a_domain_the_host_does_not_serve_is_never_adopted() {
 }
 
 #[test]
+fn a_subject_with_control_characters_is_refused_and_never_printed() {
+    // Found by the webfinger fuzz target. The URL parser drops tabs and line breaks, so a
+    // subject `acct:x@good\n.example` named `good.example` to the confirming lookup, and an
+    // escape sequence in the subject reached the terminal in messages. Such a subject is now
+    // no valid subject: nothing is asked of any other host, and no control byte is printed.
+    let config = FakeConfig::default()
+        .webfinger_host(
+            "nl.example",
+            WebfingerBehavior::ClaimsSubject {
+                domain: "good\n.example".into(),
+            },
+        )
+        .webfinger_host(
+            "esc.example",
+            WebfingerBehavior::ClaimsSubject {
+                domain: "good.example\u{1b}[2J\u{1b}]0;owned\u{7}".into(),
+            },
+        )
+        .remote(RemoteAccountSpec::new("victim@good.example").known())
+        .remote(RemoteAccountSpec::new("victim@nl.example"))
+        .remote(RemoteAccountSpec::new("victim@esc.example"));
+    let server = FakeServer::start(config);
+    let env = Env::new();
+    let (m, report) = resolve(
+        &env,
+        &server,
+        &["victim@nl.example", "victim@esc.example"],
+        &[],
+        Duration::from_secs(30),
+    );
+    m.check(0, 8.0);
+    for h in ["victim@nl.example", "victim@esc.example"] {
+        let r = row(&report, "handle", h);
+        assert_eq!(r["outcome"], "invalid_answer", "{r:?}");
+        assert!(r["reason"].contains("no valid subject"), "{r:?}");
+    }
+    let st = server.state();
+    assert_eq!(
+        requests(&st, "good.example/.well-known/webfinger"),
+        0,
+        "{:?}",
+        st.counters.requests
+    );
+    for (name, text) in [("stdout", &m.stdout), ("stderr", &m.stderr)] {
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}']),
+            "a control character reached {name}: {text:?}"
+        );
+    }
+    let written = std::fs::read_to_string(env.path("handles.resolve-report.csv")).unwrap();
+    assert!(!written.contains('\u{1b}'), "{written:?}");
+}
+
+#[test]
 fn an_actor_on_another_host_is_shown_and_never_followed_in_its_place() {
     // `fa.example` answers for `x@fa.example` with an actor on `far.example` — the actor of
     // a real account there, which the home server knows. Following must never land on it.

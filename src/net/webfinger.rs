@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::http::{Cap, Http, HttpError, NetworkKind, Request};
+use crate::source::handle::Domain;
 
 /// The media types of an ActivityPub actor document.
 const AP_JSON: &str = "application/activity+json";
@@ -172,20 +173,26 @@ pub fn self_link(jrd: &Jrd) -> Option<&JrdLink> {
         .copied()
 }
 
-/// `acct:User@Host` / `User@Host` → (`User`, `host`).
+/// `acct:User@Host` / `User@Host` → (`User`, `host`), the host in its ASCII (punycode) form.
+///
+/// A server writes the subject, so it is read strictly: the host must be a domain name
+/// (`Domain::parse`: no control characters, spaces, ports or addresses, which the URL parser
+/// would otherwise drop or read as another host), and the user name has no control characters.
 pub fn parse_subject(subject: &str) -> Option<(String, String)> {
     let s = subject.trim();
     let s = s.strip_prefix("acct:").unwrap_or(s);
     let s = s.strip_prefix('@').unwrap_or(s);
     let (user, host) = s.rsplit_once('@')?;
     if user.is_empty()
-        || host.is_empty()
-        || user.contains(['@', '/', ' '])
-        || host.contains(['/', ' ', '?', '#'])
+        || user.contains(['@', '/'])
+        || user.chars().any(|c| c.is_whitespace() || c.is_control())
+        // `Domain::parse` trims what a person may paste around a domain; a subject gets none.
+        || host.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return None;
     }
-    Some((user.to_string(), host.to_ascii_lowercase()))
+    let host = Domain::parse(host).ok()?;
+    Some((user.to_string(), host.ascii().to_string()))
 }
 
 /// Extracts the LRDD template from a host-meta XRD document.
@@ -501,7 +508,12 @@ fn is_loopback_url(s: &str) -> bool {
 
 /// `https://host/.well-known/webfinger?resource=…`, refusing anything that is not a host name.
 pub fn webfinger_url(host: &str, resource: &str) -> Option<Url> {
-    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ', '\\']) {
+    // The URL parser drops tabs and line breaks and reads `/`, `?`, `#`, `@` and `\\` as the
+    // end of the host: any of them would send the lookup somewhere else.
+    if host.is_empty()
+        || host.contains(['/', '?', '#', '@', '\\'])
+        || host.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return None;
     }
     let mut url = Url::parse(&format!("https://{host}/.well-known/webfinger")).ok()?;
@@ -663,6 +675,35 @@ mod tests {
         );
         assert_eq!(parse_subject("https://x.example/@a"), None);
         assert_eq!(parse_subject("acct:@x.example"), None);
+        // IDN subjects are compared in their ASCII form, as lookups are made.
+        assert_eq!(
+            parse_subject("acct:a@Bücher.example"),
+            Some(("a".into(), "xn--bcher-kva.example".into()))
+        );
+    }
+
+    /// Found by the webfinger fuzz target: the URL parser drops tabs and line breaks, so a
+    /// subject `a@evil\n.example` named the host `evil.example`, and escape sequences reached
+    /// printed messages.
+    #[test]
+    fn subjects_with_control_characters_or_odd_hosts_are_refused() {
+        for subject in [
+            "acct:x@a\nb.example",
+            "acct:x@a\tb.example",
+            "acct:x@a\rb.example",
+            "acct:x@evil.example\u{1b}[2J",
+            "acct:x\u{1b}[31m@a.example",
+            "acct:x\ny@a.example",
+            "acct:x y@a.example",
+            "acct:x@a.example:8443",
+            "acct:x@127.0.0.1",
+            "acct:x@[::1]",
+            "acct:x@a..example",
+            "acct:x@a_b.example",
+            "acct:x@a.example\u{0}",
+        ] {
+            assert_eq!(parse_subject(subject), None, "{subject:?}");
+        }
     }
 
     #[test]
@@ -690,5 +731,16 @@ mod tests {
         assert!(webfinger_url("evil.example/path", "x").is_none());
         assert!(webfinger_url("a@b", "x").is_none());
         assert!(webfinger_url("", "x").is_none());
+        // The URL parser would drop these and look up another host (or none).
+        for host in [
+            "\t",
+            "evil.example\t",
+            "a\nb.example",
+            "a\r.example",
+            "a b",
+            "a\u{7f}b",
+        ] {
+            assert!(webfinger_url(host, "x").is_none(), "{host:?}");
+        }
     }
 }

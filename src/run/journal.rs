@@ -223,21 +223,44 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        let conn = Connection::open(path).map_err(open)?;
-        // WAL keeps readers (`migrate status`) from blocking a running import; `FULL` sync makes
-        // each committed transition survive power loss, which exactly-once depends on.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(open)?;
-        conn.execute_batch(SCHEMA).map_err(open)?;
+        // The journal names accounts and holds what was posted: private like the tokens, from
+        // its first byte (SQLite gives its -wal and -shm files the database file's mode).
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            // The journal names accounts and holds what was posted: private like the tokens.
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path);
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
+        let conn = Connection::open(path).map_err(open)?;
+        // First, so that two processes opening a new journal at once wait for each other
+        // (switching to WAL takes a lock) rather than fail with "database is locked".
+        conn.busy_timeout(Duration::from_secs(10)).map_err(open)?;
+        // WAL keeps readers (`migrate status`) from blocking a running import; `FULL` sync makes
+        // each committed transition survive power loss, which exactly-once depends on.
+        // Two connections switching a new file to WAL at once can deadlock on its lock; SQLite
+        // then fails one at once, without its busy handler: it is asked again.
+        let mut tries = 0;
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Ok(()) => break,
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && tries < 200 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(5 + tries % 20));
+                }
+                Err(e) => return Err(open(e)),
+            }
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open)?;
+        conn.execute_batch(SCHEMA).map_err(open)?;
         Ok(Journal {
             conn,
             path: path.to_path_buf(),
@@ -592,6 +615,43 @@ impl Journal {
 mod tests {
     use super::*;
     use chrono::DurationRound;
+
+    /// Found by the chaos soak: two processes creating a new journal at the same instant, one
+    /// failed with "database is locked" (its pragmas ran before its busy timeout was set).
+    #[test]
+    fn processes_creating_a_journal_at_once_wait_for_each_other() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|s| {
+                let opened: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            Journal::open(dir.path()).map(|_| ())
+                        })
+                    })
+                    .collect();
+                for o in opened {
+                    o.join().unwrap().expect("every opener succeeds");
+                }
+            });
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                for f in [
+                    "journal.sqlite3",
+                    "journal.sqlite3-wal",
+                    "journal.sqlite3-shm",
+                ] {
+                    let p = dir.path().join(f);
+                    if let Ok(m) = std::fs::metadata(&p) {
+                        assert_eq!(m.permissions().mode() & 0o777, 0o600, "{f}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_new_plan_adds_revives_and_drops_only_unsent_items() {
