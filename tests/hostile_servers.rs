@@ -462,6 +462,79 @@ fn webfinger_redirects_forever_or_off_https_are_refused() {
 }
 
 #[test]
+fn webfinger_redirects_to_private_addresses_are_refused() {
+    // Server-side request forgery: a remote host redirects the lookup, over https, to this
+    // machine, to the cloud metadata address, or to a name that resolves to loopback. As in
+    // Mastodon, a remote host's lookups reach public addresses only (hosts pinned with
+    // `--resolve` are the user's choice: every other test here runs through such pins).
+    let server = FakeServer::start(FakeConfig::default());
+    let server_port = server.port();
+    let targets = [
+        (
+            "ip.example",
+            format!(
+                "https://127.0.0.1:{server_port}/.well-known/webfinger?resource=acct:v@good.example"
+            ),
+        ),
+        (
+            "v6.example",
+            format!("https://[::ffff:127.0.0.1]:{server_port}/.well-known/webfinger"),
+        ),
+        (
+            "nat64.example",
+            "https://[64:ff9b::a9fe:a9fe]/latest/meta-data/".to_string(),
+        ),
+        (
+            "cloud.example",
+            "https://169.254.169.254/latest/meta-data/".to_string(),
+        ),
+        ("lan.example", "https://192.168.1.1/admin".to_string()),
+        (
+            "name.example",
+            format!("https://localhost:{server_port}/.well-known/webfinger"),
+        ),
+    ];
+    for (host, location) in &targets {
+        server.set_webfinger_host(
+            host,
+            WebfingerBehavior::RedirectTo {
+                location: location.clone(),
+            },
+        );
+    }
+    let env = Env::new();
+    let handles: Vec<String> = targets.iter().map(|(h, _)| format!("v@{h}")).collect();
+    let mut handles: Vec<&str> = handles.iter().map(String::as_str).collect();
+    // A handle at a host name that is this machine, from an input file.
+    handles.push("v@localhost");
+    let (m, report) = resolve(&env, &server, &handles, &[], Duration::from_secs(30));
+    m.check(0, 8.0);
+    for h in &handles {
+        let r = row(&report, "handle", h);
+        assert_eq!(r["outcome"], "invalid_answer", "{r:?}");
+        assert!(
+            r["reason"].contains("on this machine or a private network"),
+            "{h}: the reason names the refused address: {r:?}"
+        );
+    }
+    let r = row(&report, "handle", "v@cloud.example");
+    assert!(r["reason"].contains("169.254.169.254"), "{r:?}");
+    // Each redirecting host was asked once; nothing reached an address behind a redirect.
+    let st = server.state();
+    for (host, _) in &targets {
+        assert_eq!(requests(&st, &format!("{host}/.well-known/webfinger")), 1);
+    }
+    for needle in ["127.0.0.1", "localhost", "::ffff", "169.254"] {
+        assert_eq!(
+            requests(&st, needle),
+            0,
+            "{needle}: {:?}",
+            st.counters.requests
+        );
+    }
+}
+
+#[test]
 fn a_subject_in_a_domain_the_host_does_not_serve_is_never_adopted() {
     // `evil.example` answers for its handles with subjects in other domains:
     // - `victim@good.example`, a real account, whose own host names another actor;

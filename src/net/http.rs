@@ -11,6 +11,13 @@
 //!
 //! Tokens are only ever placed in the `Authorization` header; no error or `Debug` output of
 //! this module contains one.
+//!
+//! Requests to remote hosts (WebFinger, host-meta: [`Http::for_remote_hosts`]) reach public
+//! addresses only, as Mastodon's own lookups do: a host name that resolves only to this machine,
+//! a private network, link-local (cloud metadata) or reserved addresses, and a redirect to such
+//! an address, are refused — a remote server cannot turn migrate against the services around
+//! it. Hosts pinned with `--resolve` are the user's choice and are exempt. The target server is
+//! the user's own choice too, and may live on a private network.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -160,6 +167,11 @@ pub enum HttpError {
     TooLarge { url: String, limit: usize },
     #[error("the answer from `{url}` is invalid: {message}")]
     Invalid { url: String, message: String },
+    /// A remote host's name (or a redirect) led to an address that is not public.
+    #[error(
+        "refused `{url}`: {address} is on this machine or a private network, which is never contacted for a remote server"
+    )]
+    NotPublic { url: String, address: IpAddr },
     /// A success status whose body cannot be read (a proxy's HTML page, a truncated answer):
     /// the request may or may not have been acted on.
     #[error("the answer from `{url}` ({status}) could not be read: {message}")]
@@ -307,7 +319,12 @@ impl<'a> Request<'a> {
 /// The HTTP client. Cheap to clone.
 #[derive(Clone)]
 pub struct Http {
+    /// For the target server, which the user named.
     client: reqwest::Client,
+    /// For remote hosts: public addresses only (see the module doc).
+    public: reqwest::Client,
+    /// Whether this handle sends through `public`.
+    remote: bool,
 }
 
 impl std::fmt::Debug for Http {
@@ -324,22 +341,51 @@ impl Http {
     pub fn new(config: &HttpConfig) -> Result<Http, HttpError> {
         // One crypto provider for the process; a second install is a harmless no-op error.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        Ok(Http {
+            client: Self::client(config, false)?,
+            public: Self::client(config, true)?,
+            remote: false,
+        })
+    }
+
+    /// The same client for requests to remote hosts: they reach public addresses only (see the
+    /// module doc).
+    pub fn for_remote_hosts(&self) -> Http {
+        Http {
+            remote: true,
+            ..self.clone()
+        }
+    }
+
+    fn client(config: &HttpConfig, public_only: bool) -> Result<reqwest::Client, HttpError> {
         let setup = |source: anyhow::Error| HttpError::Setup { source };
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent())
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                let not_public = match attempt.url().host() {
+                    Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+                    Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+                    _ => None,
+                }
+                .filter(|ip| public_only && !is_public(*ip));
                 if attempt.previous().len() > MAX_REDIRECTS {
                     attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
                 } else if !redirect_allowed(attempt.url(), attempt.previous()) {
                     let to = redact(attempt.url());
                     attempt.error(format!("refused a redirect to `{to}`: not https"))
+                } else if let Some(address) = not_public {
+                    attempt.error(NotPublic(address))
                 } else {
                     attempt.follow()
                 }
             }))
             .https_only(false);
+        if public_only {
+            // Pinned hosts (`--resolve`, below) are answered before this resolver is asked.
+            builder = builder.dns_resolver(PublicOnly);
+        }
         for path in &config.ca_certs {
             let pem = std::fs::read(path).map_err(|e| {
                 setup(anyhow::Error::new(e).context(format!(
@@ -366,8 +412,7 @@ impl Http {
         for (host, addr) in &config.resolve {
             builder = builder.resolve(host, *addr);
         }
-        let client = builder.build().map_err(|e| setup(e.into()))?;
-        Ok(Http { client })
+        builder.build().map_err(|e| setup(e.into()))
     }
 
     /// Sends one request and reads its answer (see the module doc). A status outside 2xx is
@@ -379,8 +424,23 @@ impl Http {
             });
         }
         let shown = redact(&req.url);
-        let mut builder = self
-            .client
+        let client = if self.remote {
+            let literal = match req.url.host() {
+                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(address) = literal.filter(|ip| !is_public(*ip)) {
+                return Err(HttpError::NotPublic {
+                    url: shown,
+                    address,
+                });
+            }
+            &self.public
+        } else {
+            &self.client
+        };
+        let mut builder = client
             .request(req.method.clone(), req.url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(token) = req.token {
@@ -523,6 +583,17 @@ async fn read_capped(
 }
 
 fn network_error(url: &str, e: reqwest::Error, sent: bool) -> HttpError {
+    // Refused by the redirect policy or the resolver of the remote client.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        if let Some(NotPublic(address)) = c.downcast_ref::<NotPublic>() {
+            return HttpError::NotPublic {
+                url: url.to_string(),
+                address: *address,
+            };
+        }
+        cause = c.source();
+    }
     let kind = if e.is_connect() {
         NetworkKind::Connect
     } else if e.is_timeout() {
@@ -544,6 +615,84 @@ fn network_error(url: &str, e: reqwest::Error, sent: bool) -> HttpError {
         // A failed connection never reached the server; anything later may have.
         maybe_processed: sent && kind != NetworkKind::Connect,
         source: e.without_url(),
+    }
+}
+
+/// An address the remote client refused (see the module doc).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is on this machine or a private network")]
+struct NotPublic(IpAddr);
+
+/// Resolves host names with the system's resolver, keeping public addresses only.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> =
+                all.iter().copied().filter(|a| is_public(a.ip())).collect();
+            match (public.is_empty(), all.first()) {
+                (true, Some(first)) => Err(Box::new(NotPublic(first.ip())) as _),
+                _ => Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs),
+            }
+        })
+    }
+}
+
+/// Whether `ip` is on the public internet: not unspecified, this machine, a private or shared
+/// (CGNAT) network, link-local (where cloud metadata services answer), documentation,
+/// benchmarking, reserved, broadcast or multicast — the ranges Mastodon's
+/// `PrivateAddressCheck` refuses. IPv4 addresses inside IPv6 (mapped, compatible, NAT64, 6to4)
+/// are judged as IPv4.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            let low_v4 = || {
+                let o = v6.octets();
+                IpAddr::V4(std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]))
+            };
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            // IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d).
+            if seg[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified()
+                || seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+            {
+                return is_public(low_v4());
+            }
+            // 6to4: 2002:AABB:CCDD::/48 carries a.b.c.d.
+            if seg[0] == 0x2002 {
+                let [a, b] = seg[1].to_be_bytes();
+                let [c, d] = seg[2].to_be_bytes();
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+                || (seg[0] & 0xffc0) == 0xfec0
+                || (seg[0] == 0x2001 && seg[1] == 0x0db8)
+                || seg[..4] == [0x100, 0, 0, 0])
+        }
     }
 }
 
@@ -680,6 +829,62 @@ pub fn parse_link_header(value: &str, base: &Url) -> Links {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_addresses() {
+        let public = [
+            "1.1.1.1",
+            "8.8.8.8",
+            "100.63.255.255",
+            "100.128.0.1",
+            "2a01:4f8::1",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+            "64:ff9b::808:808",
+            "2002:0808:0808::1",
+        ];
+        let not_public = [
+            "0.0.0.0",
+            "0.1.2.3",
+            "127.0.0.1",
+            "127.8.8.8",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.51.100.1",
+            "203.0.113.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:0101::1",
+            "100::1",
+        ];
+        for ip in public {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
+        for ip in not_public {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} is not public");
+        }
+    }
 
     #[test]
     fn loopback_only_for_http() {

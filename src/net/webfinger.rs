@@ -280,10 +280,12 @@ enum Attempt {
 }
 
 impl Resolver {
+    /// Lookups go through `http`'s client for remote hosts: public addresses only, unless
+    /// pinned with `--resolve`.
     pub fn new(http: Http, config: ResolverConfig) -> Resolver {
         Resolver {
             global: Arc::new(Semaphore::new(config.global.max(1))),
-            http,
+            http: http.for_remote_hosts(),
             config,
             hosts: Arc::new(Mutex::new(HashMap::new())),
         }
