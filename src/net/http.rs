@@ -364,12 +364,8 @@ impl Http {
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                let not_public = match attempt.url().host() {
-                    Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-                    Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-                    _ => None,
-                }
-                .filter(|ip| public_only && !is_public(*ip));
+                let not_public =
+                    ip_literal(attempt.url()).filter(|ip| public_only && !is_public(*ip));
                 if attempt.previous().len() > MAX_REDIRECTS {
                     attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
                 } else if !redirect_allowed(attempt.url(), attempt.previous()) {
@@ -425,12 +421,7 @@ impl Http {
         }
         let shown = redact(&req.url);
         let client = if self.remote {
-            let literal = match req.url.host() {
-                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-                _ => None,
-            };
-            if let Some(address) = literal.filter(|ip| !is_public(*ip)) {
+            if let Some(address) = ip_literal(&req.url).filter(|ip| !is_public(*ip)) {
                 return Err(HttpError::NotPublic {
                     url: shown,
                     address,
@@ -638,6 +629,15 @@ impl reqwest::dns::Resolve for PublicOnly {
                 _ => Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs),
             }
         })
+    }
+}
+
+/// The address a URL names as its host, if it names one rather than a host name.
+fn ip_literal(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
     }
 }
 
