@@ -444,7 +444,9 @@ fn private_files_of_the_archive_never_end_up_in_posts() {
         .find(|l| l.starts_with(&photo.id))
         .expect("the photo's tweet is reported");
     assert!(
-        row.ends_with("a photo is missing from the archive"),
-        "the missing photo is reported: {report}"
+        row.ends_with(&format!(
+            "the photo data/tweets_media/{photo_file} is missing from the archive"
+        )),
+        "the missing photo is reported by its file: {report}"
     );
 }

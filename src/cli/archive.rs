@@ -638,8 +638,13 @@ fn write_reports(args: &ImportArgs, journal: &Journal, run_id: i64) -> Result<()
         {
             notes.push(r.clone());
         }
-        for m in &state.draft.missing {
-            notes.push(format!("a {m} is missing from the archive"));
+        for (i, kind) in state.draft.missing.iter().enumerate() {
+            notes.push(
+                match state.draft.missing_files.get(i).filter(|f| !f.is_empty()) {
+                    Some(file) => format!("the {kind} data/{file} is missing from the archive"),
+                    None => format!("a {kind} is missing from the archive"),
+                },
+            );
         }
         let _ = csv_out.write_record([
             state.draft.tweet.to_string().as_str(),

@@ -82,8 +82,12 @@ pub struct Draft {
     pub orphan: Option<String>,
     pub parts: Vec<String>,
     pub media: Vec<Vec<DraftMedia>>,
-    /// Media the archive lacks, reported.
+    /// Media the archive lacks, reported: their kinds.
     pub missing: Vec<String>,
+    /// The files of `missing`, in its order (relative to the archive's `data/` folder; empty
+    /// where the tweet does not say which file it was).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub missing_files: Vec<String>,
     pub language: Option<String>,
     /// The original tweet's address, for reports.
     pub url: String,
@@ -325,6 +329,7 @@ pub fn plan_posts(
             let mut image_files = Vec::new();
             let mut video_files = Vec::new();
             let mut missing = Vec::new();
+            let mut missing_files = Vec::new();
             for m in t.extended_entities.iter().flat_map(|e| e.media.iter()) {
                 let Some(kind) = MediaKind::of(m) else {
                     continue;
@@ -337,11 +342,14 @@ pub fn plan_posts(
                 let here = file
                     .as_ref()
                     .is_some_and(|f| present.contains(&crate::source::twitter::name_hash(f)));
-                let Some(file) = file.filter(|_| here) else {
+                if !here {
                     report.media_missing += 1;
                     missing.push(kind.as_str().to_string());
+                    missing_files
+                        .push(file.map(|f| format!("{media_dir}/{f}")).unwrap_or_default());
                     continue;
-                };
+                }
+                let Some(file) = file else { continue };
                 report.media += 1;
                 let file = format!("{media_dir}/{file}");
                 let description = alt_text.of(t.id_str, &file).map(str::to_string);
@@ -391,6 +399,7 @@ pub fn plan_posts(
                 },
                 media: groups,
                 missing,
+                missing_files,
                 language: crate::plan::text::language(t.lang.as_deref()),
                 url: tweet_url(&screen_name, t.id_str),
                 created_at,

@@ -482,6 +482,15 @@ impl Page<'_> {
                 .collect();
             self.raw("<p class=\"note missing\">Not in the archive, posted without: ")?;
             self.text(&list.join(", "))?;
+            let files: Vec<String> = d
+                .missing_files
+                .iter()
+                .filter(|f| !f.is_empty())
+                .map(|f| format!("data/{f}"))
+                .collect();
+            if !files.is_empty() {
+                self.text(&format!(" ({})", files.join(", ")))?;
+            }
             self.raw("</p>\n")?;
         }
         self.raw("</article>\n")
@@ -848,6 +857,7 @@ mod tests {
             parts: parts.iter().map(|p| p.to_string()).collect(),
             media: Vec::new(),
             missing: Vec::new(),
+            missing_files: Vec::new(),
             language: Some("en".into()),
             url: format!("https://twitter.com/me/status/{tweet}"),
             created_at: None,
@@ -1456,6 +1466,11 @@ mod tests {
         ];
         d.media[0][0].description = Some("A \"quoted\" <alt> & more".into());
         d.missing = vec!["photo".into(), "video".into(), "photo".into()];
+        d.missing_files = vec![
+            "tweets_media/1-a.jpg".into(),
+            String::new(),
+            "tweets_media/1-<b>.jpg".into(),
+        ];
         let mut asked = Vec::new();
         let r = render_with(&[d], &[], &DryRun::default(), &mut |file| {
             asked.push(file.to_string());
@@ -1505,7 +1520,8 @@ mod tests {
         let first = &a[..a.find("<section class=\"status followup\">").unwrap()];
         assert!(first.contains("1-small.png") && !first.contains("1-clip.mp4"));
         assert!(a.contains(
-            "<p class=\"note missing\">Not in the archive, posted without: 2 photos, 1 video</p>"
+            "<p class=\"note missing\">Not in the archive, posted without: 2 photos, 1 video \
+             (data/tweets_media/1-a.jpg, data/tweets_media/1-&lt;b&gt;.jpg)</p>"
         ));
         assert_balanced(&r.html);
     }
