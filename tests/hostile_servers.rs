@@ -16,9 +16,9 @@ mod fake;
 mod support_cli;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use fake::{
@@ -511,7 +511,7 @@ fn webfinger_redirects_to_private_addresses_are_refused() {
     m.check(0, 8.0);
     for h in &handles {
         let r = row(&report, "handle", h);
-        assert_eq!(r["outcome"], "invalid_answer", "{r:?}");
+        assert_eq!(r["outcome"], "private_address", "{r:?}");
         assert!(
             r["reason"].contains("on this machine or a private network"),
             "{h}: the reason names the refused address: {r:?}"
@@ -519,11 +519,18 @@ fn webfinger_redirects_to_private_addresses_are_refused() {
     }
     let r = row(&report, "handle", "v@cloud.example");
     assert!(r["reason"].contains("169.254.169.254"), "{r:?}");
-    // Each redirecting host was asked once; nothing reached an address behind a redirect.
+    // The reason names the name the redirect led to, not only the host that was asked.
+    let r = row(&report, "handle", "v@name.example");
+    assert!(r["reason"].contains("`localhost` ("), "{r:?}");
+    // A refusal depends on this machine's settings (`--resolve`, DNS, a proxy), not on the
+    // host: it is not kept as the host's answer. Asked again, the hosts are asked again.
+    let (m, _) = resolve(&env, &server, &handles, &[], Duration::from_secs(30));
+    m.check(0, 8.0);
     let st = server.state();
     for (host, _) in &targets {
-        assert_eq!(requests(&st, &format!("{host}/.well-known/webfinger")), 1);
+        assert_eq!(requests(&st, &format!("{host}/.well-known/webfinger")), 2);
     }
+    // Nothing reached an address behind a redirect.
     for needle in ["127.0.0.1", "localhost", "::ffff", "169.254"] {
         assert_eq!(
             requests(&st, needle),
@@ -532,6 +539,103 @@ fn webfinger_redirects_to_private_addresses_are_refused() {
             st.counters.requests
         );
     }
+}
+
+/// A forward proxy for https (`CONNECT host:port`) on loopback, standing for a proxy on the
+/// local network: it resolves names itself (here, every name to the fake server) and records
+/// what it was asked to reach.
+fn connect_proxy(to: std::net::SocketAddr) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).ok() != Some(1) || head.len() > 8192 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let mut words = head.split_whitespace();
+                if words.next() != Some("CONNECT") {
+                    let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n");
+                    return;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(words.next().unwrap_or("").to_string());
+                let Ok(mut upstream) = std::net::TcpStream::connect(to) else {
+                    return;
+                };
+                if client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .is_err()
+                {
+                    return;
+                }
+                let (Ok(mut client_in), Ok(mut upstream_out)) =
+                    (client.try_clone(), upstream.try_clone())
+                else {
+                    return;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_in, &mut upstream_out);
+                    let _ = upstream_out.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut upstream, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (port, asked)
+}
+
+#[test]
+fn lookups_go_through_a_proxy_on_the_local_network() {
+    // `HTTPS_PROXY` names a proxy on a private address (here loopback). The proxy is the
+    // user's choice: reaching it is no request to a private address. Through it, the proxy
+    // resolves the destination's name; an address in a URL is still judged here.
+    let server =
+        FakeServer::start(FakeConfig::default().remote(RemoteAccountSpec::new("ana@far.example")));
+    server.set_webfinger_host(
+        "sneaky.example",
+        WebfingerBehavior::RedirectTo {
+            location: format!("https://127.0.0.1:{}/.well-known/webfinger", server.port()),
+        },
+    );
+    let (proxy, asked) = connect_proxy(server.addr());
+    let env = Env::new();
+    std::fs::write(
+        env.path("handles.txt"),
+        "ana@far.example\nv@sneaky.example\n",
+    )
+    .unwrap();
+    let mut cmd = command(&env, &server, &[]);
+    cmd.env("HTTPS_PROXY", format!("http://localhost:{proxy}"))
+        .args(["resolve", "handles.txt", "--json"]);
+    let m = run(cmd, Duration::from_secs(30));
+    m.check(0, 8.0);
+    let report = read_csv(&env.path("handles.resolve-report.csv"));
+    let ana = row(&report, "handle", "ana@far.example");
+    assert_eq!(ana["outcome"], "found", "{ana:?}");
+    let sneaky = row(&report, "handle", "v@sneaky.example");
+    assert_eq!(sneaky["outcome"], "private_address", "{sneaky:?}");
+    let asked = asked.lock().unwrap().clone();
+    assert!(
+        asked.iter().any(|t| t == "far.example:443"),
+        "the lookup went through the proxy: {asked:?}"
+    );
+    assert!(
+        !asked.iter().any(|t| t.starts_with("127.0.0.1")),
+        "the redirect to a private address was not followed: {asked:?}"
+    );
 }
 
 #[test]

@@ -85,7 +85,7 @@ pub fn lookup_all(
     });
     for (h, r) in asked {
         if let Some(j) = journal
-            && !r.outcome.is_transient()
+            && r.outcome.is_cacheable()
         {
             let _ = j.cache_lookup(
                 &h.ascii(),
@@ -110,7 +110,7 @@ pub fn lookup_all(
 fn cached(journal: &Journal, h: &Handle) -> Option<Resolution> {
     let c = journal.cached_lookup(&h.ascii()).ok().flatten()?;
     let outcome = Outcome::parse(&c.outcome)?;
-    (!outcome.is_transient()).then(|| Resolution {
+    outcome.is_cacheable().then(|| Resolution {
         handle: h.to_string(),
         outcome,
         canonical: c.canonical,

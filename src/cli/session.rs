@@ -22,7 +22,43 @@ pub fn http(global: &GlobalArgs) -> Result<Http, CliError> {
             .collect(),
         ..HttpConfig::default()
     };
-    Http::new(&config).map_err(|e| CliError::new(exit::USAGE, e))
+    let mut http = Http::new(&config).map_err(|e| CliError::new(exit::USAGE, e))?;
+    // Handles on the user's own servers are looked up as the server itself is reached, even
+    // where it lives on a private network (remote hosts must be public: `Http::for_remote_hosts`).
+    for host in own_hosts(global) {
+        http = http.trusting(&host);
+    }
+    Ok(http)
+}
+
+/// The hosts of the user's own servers: `--server`, the domain of `--to`, and every stored
+/// account's server and domain.
+fn own_hosts(global: &GlobalArgs) -> Vec<String> {
+    let domain = |account: &str| {
+        account
+            .trim_start_matches('@')
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_string())
+    };
+    let mut hosts: Vec<String> = global.to.as_deref().and_then(domain).into_iter().collect();
+    let accounts = store(global)
+        .ok()
+        .and_then(|s| s.list().ok())
+        .unwrap_or_default();
+    for a in accounts.into_iter().flatten() {
+        hosts.extend(domain(&a.account));
+        if let Ok(url) = Url::parse(&a.server)
+            && let Some(h) = url.host_str()
+        {
+            hosts.push(h.to_string());
+        }
+    }
+    if let Some(url) = global.server.as_deref().and_then(|s| server_url(s).ok())
+        && let Some(h) = url.host_str()
+    {
+        hosts.push(h.to_string());
+    }
+    hosts
 }
 
 pub fn store(global: &GlobalArgs) -> Result<TokenStore, CliError> {

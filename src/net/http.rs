@@ -21,6 +21,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -171,7 +172,12 @@ pub enum HttpError {
     #[error(
         "refused `{url}`: {address} is on this machine or a private network, which is never contacted for a remote server"
     )]
-    NotPublic { url: String, address: IpAddr },
+    NotPublic {
+        url: String,
+        /// The address, after the name that led to it (`localhost (127.0.0.1)`) where a
+        /// name did.
+        address: String,
+    },
     /// A success status whose body cannot be read (a proxy's HTML page, a truncated answer):
     /// the request may or may not have been acted on.
     #[error("the answer from `{url}` ({status}) could not be read: {message}")]
@@ -325,6 +331,9 @@ pub struct Http {
     public: reqwest::Client,
     /// Whether this handle sends through `public`.
     remote: bool,
+    /// Hosts a remote handle still reaches through `client`: the user's own server (see
+    /// [`Http::trusting`]).
+    trusted: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Http {
@@ -345,6 +354,7 @@ impl Http {
             client: Self::client(config, false)?,
             public: Self::client(config, true)?,
             remote: false,
+            trusted: Arc::new(Vec::new()),
         })
     }
 
@@ -355,6 +365,21 @@ impl Http {
             remote: true,
             ..self.clone()
         }
+    }
+
+    /// Requests to `host` (the user's own server, which may live on a private network and be
+    /// found through local DNS) are sent as the target's are, even from a remote handle.
+    pub fn trusting(mut self, host: &str) -> Http {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if !self.trusted.contains(&host) {
+            Arc::make_mut(&mut self.trusted).push(host);
+        }
+        self
+    }
+
+    fn trusts(&self, url: &Url) -> bool {
+        url.host_str()
+            .is_some_and(|h| self.trusted.iter().any(|t| t == h.trim_end_matches('.')))
     }
 
     fn client(config: &HttpConfig, public_only: bool) -> Result<reqwest::Client, HttpError> {
@@ -372,7 +397,10 @@ impl Http {
                     let to = redact(attempt.url());
                     attempt.error(format!("refused a redirect to `{to}`: not https"))
                 } else if let Some(address) = not_public {
-                    attempt.error(NotPublic(address))
+                    attempt.error(NotPublic {
+                        name: None,
+                        address,
+                    })
                 } else {
                     attempt.follow()
                 }
@@ -380,7 +408,9 @@ impl Http {
             .https_only(false);
         if public_only {
             // Pinned hosts (`--resolve`, below) are answered before this resolver is asked.
-            builder = builder.dns_resolver(PublicOnly);
+            builder = builder.dns_resolver(PublicOnly {
+                proxies: proxy_hosts(),
+            });
         }
         for path in &config.ca_certs {
             let pem = std::fs::read(path).map_err(|e| {
@@ -420,11 +450,11 @@ impl Http {
             });
         }
         let shown = redact(&req.url);
-        let client = if self.remote {
+        let client = if self.remote && !self.trusts(&req.url) {
             if let Some(address) = ip_literal(&req.url).filter(|ip| !is_public(*ip)) {
                 return Err(HttpError::NotPublic {
                     url: shown,
-                    address,
+                    address: address.to_string(),
                 });
             }
             &self.public
@@ -577,10 +607,10 @@ fn network_error(url: &str, e: reqwest::Error, sent: bool) -> HttpError {
     // Refused by the redirect policy or the resolver of the remote client.
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(c) = cause {
-        if let Some(NotPublic(address)) = c.downcast_ref::<NotPublic>() {
+        if let Some(refused) = c.downcast_ref::<NotPublic>() {
             return HttpError::NotPublic {
                 url: url.to_string(),
-                address: *address,
+                address: refused.shown(),
             };
         }
         cause = c.source();
@@ -611,21 +641,73 @@ fn network_error(url: &str, e: reqwest::Error, sent: bool) -> HttpError {
 
 /// An address the remote client refused (see the module doc).
 #[derive(Debug, thiserror::Error)]
-#[error("{0} is on this machine or a private network")]
-struct NotPublic(IpAddr);
+#[error("{} is on this machine or a private network", self.shown())]
+struct NotPublic {
+    /// The host name that resolved to it (a redirect may have named it, not the request).
+    name: Option<String>,
+    address: IpAddr,
+}
 
-/// Resolves host names with the system's resolver, keeping public addresses only.
-struct PublicOnly;
+impl NotPublic {
+    fn shown(&self) -> String {
+        match &self.name {
+            Some(name) => format!("`{name}` ({})", self.address),
+            None => self.address.to_string(),
+        }
+    }
+}
+
+/// Resolves host names with the system's resolver, keeping public addresses only — except for
+/// the proxy's own host, which the user configured (through a proxy, the destination's name is
+/// resolved by the proxy, and keeping it off private networks is the proxy's job).
+struct PublicOnly {
+    proxies: Vec<String>,
+}
+
+/// The hosts of the proxies reqwest takes from the environment.
+fn proxy_hosts() -> Vec<String> {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .filter_map(|var| std::env::var(var).ok())
+    .filter_map(|value| {
+        let value = value.trim();
+        // reqwest reads `host:port` without a scheme as `http://host:port`.
+        let with_scheme = if value.contains("://") {
+            value.to_string()
+        } else {
+            format!("http://{value}")
+        };
+        Url::parse(&with_scheme)
+            .ok()?
+            .host_str()
+            .map(str::to_ascii_lowercase)
+    })
+    .collect()
+}
 
 impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
+        let proxy = self.proxies.iter().any(|p| p.eq_ignore_ascii_case(&host));
         Box::pin(async move {
             let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if proxy {
+                return Ok(Box::new(all.into_iter()) as reqwest::dns::Addrs);
+            }
             let public: Vec<SocketAddr> =
                 all.iter().copied().filter(|a| is_public(a.ip())).collect();
             match (public.is_empty(), all.first()) {
-                (true, Some(first)) => Err(Box::new(NotPublic(first.ip())) as _),
+                (true, Some(first)) => Err(Box::new(NotPublic {
+                    name: Some(host),
+                    address: first.ip(),
+                }) as _),
                 _ => Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs),
             }
         })
@@ -643,9 +725,12 @@ fn ip_literal(url: &Url) -> Option<IpAddr> {
 
 /// Whether `ip` is on the public internet: not unspecified, this machine, a private or shared
 /// (CGNAT) network, link-local (where cloud metadata services answer), documentation,
-/// benchmarking, reserved, broadcast or multicast — the ranges Mastodon's
-/// `PrivateAddressCheck` refuses. IPv4 addresses inside IPv6 (mapped, compatible, NAT64, 6to4)
-/// are judged as IPv4.
+/// benchmarking, reserved, broadcast, multicast, or a tunnel or translation range that can
+/// lead anywhere (Teredo, ORCHID, local-use NAT64, SRv6) — Mastodon's `PrivateAddressCheck`
+/// list, with IANA's special-purpose registries. IPv4 addresses inside IPv6 (mapped,
+/// compatible, the well-known NAT64 prefix, 6to4) are judged as the IPv4 address they carry,
+/// where Mastodon refuses those prefixes whole: IPv6-only networks reach public servers
+/// through them.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -660,6 +745,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
                 || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 88 && c == 99)
                 || (a == 198 && (b == 18 || b == 19))
                 || a >= 240)
         }
@@ -689,9 +775,20 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || v6.is_unique_local()
                 || v6.is_unicast_link_local()
+                // Site-local (deprecated).
                 || (seg[0] & 0xffc0) == 0xfec0
+                // Local-use NAT64 (RFC 8215): maps to whatever the local network chooses.
+                || (seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1)
+                // Discard-only.
+                || seg[..4] == [0x100, 0, 0, 0]
+                // The IETF protocol block 2001::/23: Teredo (2001::/32), ORCHID and ORCHIDv2
+                // (2001:10::/28, 2001:20::/28) and the rest.
+                || (seg[0] == 0x2001 && seg[1] < 0x200)
+                // Documentation (2001:db8::/32, 3fff::/20).
                 || (seg[0] == 0x2001 && seg[1] == 0x0db8)
-                || seg[..4] == [0x100, 0, 0, 0])
+                || (seg[0] == 0x3fff && seg[1] < 0x1000)
+                // SRv6 segment identifiers (5f00::/16), not globally reachable.
+                || seg[0] == 0x5f00)
         }
     }
 }
@@ -830,6 +927,48 @@ pub fn parse_link_header(value: &str, base: &Url) -> Links {
 mod tests {
     use super::*;
 
+    /// A remote handle never reaches this machine, by name or address; the user's own server
+    /// (`trusting`) is reached as the target is. The port is closed: what differs is whether
+    /// a connection was tried.
+    #[tokio::test]
+    async fn remote_requests_reach_public_addresses_only_but_the_own_server() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let http = Http::new(&HttpConfig::default()).unwrap();
+        let remote = http.for_remote_hosts();
+        for url in [
+            format!("https://localhost:{port}/"),
+            format!("https://127.0.0.1:{port}/"),
+            format!("https://[::ffff:7f00:1]:{port}/"),
+            format!("https://2130706433:{port}/"),
+        ] {
+            let err = remote
+                .send(Request::get(Url::parse(&url).unwrap()))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, HttpError::NotPublic { .. }), "{url}: {err}");
+        }
+        let own = http.clone().trusting("localhost").for_remote_hosts();
+        let url = Url::parse(&format!("https://localhost:{port}/")).unwrap();
+        let err = own.send(Request::get(url.clone())).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                HttpError::Network {
+                    kind: NetworkKind::Connect,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // The client for the target is not limited.
+        let err = http.send(Request::get(url)).await.unwrap_err();
+        assert!(matches!(err, HttpError::Network { .. }), "{err}");
+    }
+
     #[test]
     fn public_addresses() {
         let public = [
@@ -839,6 +978,7 @@ mod tests {
             "100.128.0.1",
             "2a01:4f8::1",
             "2606:4700::1111",
+            "2001:4860:4860::8888",
             "::ffff:1.1.1.1",
             "64:ff9b::808:808",
             "2002:0808:0808::1",
@@ -875,6 +1015,14 @@ mod tests {
             "::ffff:10.0.0.1",
             "::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            "2001::1",
+            "2001:10::1",
+            "2001:20::1",
+            "3fff::1",
+            "3fff:fff::1",
+            "5f00::1",
+            "192.88.99.1",
             "2002:c0a8:0101::1",
             "100::1",
         ];

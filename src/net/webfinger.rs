@@ -38,6 +38,8 @@ pub enum Outcome {
     TimedOut,
     InvalidAnswer,
     NotActivityPub,
+    /// The host (or a redirect) led to this machine or a private network: refused.
+    PrivateAddress,
 }
 
 impl Outcome {
@@ -50,6 +52,7 @@ impl Outcome {
             Outcome::TimedOut => "timed_out",
             Outcome::InvalidAnswer => "invalid_answer",
             Outcome::NotActivityPub => "not_activitypub",
+            Outcome::PrivateAddress => "private_address",
         }
     }
 
@@ -62,6 +65,7 @@ impl Outcome {
             "timed_out" => Outcome::TimedOut,
             "invalid_answer" => Outcome::InvalidAnswer,
             "not_activitypub" => Outcome::NotActivityPub,
+            "private_address" => Outcome::PrivateAddress,
             _ => return None,
         })
     }
@@ -69,6 +73,12 @@ impl Outcome {
     /// Whether asking again later may give another answer.
     pub fn is_transient(self) -> bool {
         matches!(self, Outcome::HostUnreachable | Outcome::TimedOut)
+    }
+
+    /// Whether the answer is the host's, to keep for later runs. A refused private address
+    /// is this machine's setting (`--resolve`, a proxy, DNS), not the host's: not kept.
+    pub fn is_cacheable(self) -> bool {
+        !self.is_transient() && self != Outcome::PrivateAddress
     }
 }
 
@@ -173,6 +183,12 @@ pub fn self_link(jrd: &Jrd) -> Option<&JrdLink> {
         .copied()
 }
 
+/// A `self` link's address as a URL writes it: what a server sent is never shown or stored
+/// raw (control characters percent-encoded, tabs and line breaks dropped, the host in ASCII).
+pub fn actor_url(link: &JrdLink) -> Option<String> {
+    Some(Url::parse(link.href.as_deref()?).ok()?.to_string())
+}
+
 /// `acct:User@Host` / `User@Host` → (`User`, `host`), the host in its ASCII (punycode) form.
 ///
 /// A server writes the subject, so it is read strictly: the host must be a domain name
@@ -185,7 +201,9 @@ pub fn parse_subject(subject: &str) -> Option<(String, String)> {
     let (user, host) = s.rsplit_once('@')?;
     if user.is_empty()
         || user.contains(['@', '/'])
-        || user.chars().any(|c| c.is_whitespace() || c.is_control())
+        || user
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_format(c))
         // `Domain::parse` trims what a person may paste around a domain; a subject gets none.
         || host.chars().any(|c| c.is_whitespace() || c.is_control())
     {
@@ -193,6 +211,14 @@ pub fn parse_subject(subject: &str) -> Option<(String, String)> {
     }
     let host = Domain::parse(host).ok()?;
     Some((user.to_string(), host.ascii().to_string()))
+}
+
+/// Invisible characters that reorder or hide text (Unicode's format characters a name has no
+/// use for): a name that shows other than it reads is refused.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
 /// Extracts the LRDD template from a host-meta XRD document.
@@ -289,6 +315,13 @@ impl Resolver {
             config,
             hosts: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Lookups at `host` (the user's own server, which may live on a private network) are
+    /// made as requests to the target server are: see [`Http::trusting`].
+    pub fn trust_host(mut self, host: &str) -> Resolver {
+        self.http = self.http.trusting(host);
+        self
     }
 
     fn host_semaphore(&self, host: &str) -> Arc<Semaphore> {
@@ -399,7 +432,7 @@ impl Resolver {
                 "the WebFinger answer has no ActivityPub actor link",
             ));
         };
-        let actor = link.href.clone().expect("self_link checks href");
+        let actor = actor_url(link).expect("self_link checks href");
         if !actor.starts_with("https://") && !is_loopback_url(&actor) {
             return Attempt::Done(Resolution::failed(
                 handle,
@@ -438,7 +471,7 @@ impl Resolver {
             .as_deref()
             .and_then(parse_subject)
             .is_some_and(|(u, h)| u.eq_ignore_ascii_case(&s_user) && h == s_host);
-        let confirmed_actor = self_link(&confirm).and_then(|l| l.href.clone());
+        let confirmed_actor = self_link(&confirm).and_then(actor_url);
         match (confirmed, confirmed_actor) {
             (true, Some(actor2)) if actor2 == actor => Attempt::Done(Resolution::found(
                 handle,
@@ -472,6 +505,7 @@ impl Resolver {
                     .map_err(|_| Failure::NotFound)?;
                 let xrd = match self.get(meta).await {
                     Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+                    Err(e @ HttpError::NotPublic { .. }) => return Err(Failure::from_http(e)),
                     Err(_) => return Err(Failure::NotFound),
                 };
                 let Some(template) = lrdd_template(&xrd) else {
@@ -537,6 +571,8 @@ enum Failure {
     NotFound,
     Gone,
     Invalid(String),
+    /// Refused: the lookup led to a private address.
+    NotPublic(String),
     /// The host failed (retry later): connect, timeout, 5xx, 429.
     Host(Outcome, String),
 }
@@ -569,6 +605,7 @@ impl Failure {
                 Failure::Invalid(format!("the WebFinger answer is larger than {limit} bytes"))
             }
             HttpError::Insecure { .. } => Failure::Invalid("the host redirected to http://".into()),
+            e @ HttpError::NotPublic { .. } => Failure::NotPublic(e.to_string()),
             other => Failure::Invalid(other.to_string()),
         }
     }
@@ -577,7 +614,7 @@ impl Failure {
         match self {
             Failure::NotFound => "no such account".into(),
             Failure::Gone => "the account is gone (suspended or deleted)".into(),
-            Failure::Invalid(r) | Failure::Host(_, r) => r.clone(),
+            Failure::Invalid(r) | Failure::NotPublic(r) | Failure::Host(_, r) => r.clone(),
         }
     }
 
@@ -595,6 +632,9 @@ impl Failure {
             )),
             Failure::Invalid(r) => {
                 Attempt::Done(Resolution::failed(handle, Outcome::InvalidAnswer, r))
+            }
+            Failure::NotPublic(r) => {
+                Attempt::Done(Resolution::failed(handle, Outcome::PrivateAddress, r))
             }
             Failure::Host(o, r) => Attempt::HostFailed(o, r),
         }
@@ -703,9 +743,30 @@ mod tests {
             "acct:x@a..example",
             "acct:x@a_b.example",
             "acct:x@a.example\u{0}",
+            "acct:x\u{202e}elpmaxe@a.example",
+            "acct:x\u{200b}@a.example",
         ] {
             assert_eq!(parse_subject(subject), None, "{subject:?}");
         }
+    }
+
+    /// An actor's address is kept as a URL writes it: a server's escape sequence reaches no
+    /// report or terminal.
+    #[test]
+    fn actor_addresses_are_normalised() {
+        let link = |href: &str| JrdLink {
+            href: Some(href.into()),
+            ..JrdLink::default()
+        };
+        assert_eq!(
+            actor_url(&link("https://evil.example/a\u{1b}[2J\u{7}/b")).as_deref(),
+            Some("https://evil.example/a%1B[2J%07/b")
+        );
+        assert_eq!(
+            actor_url(&link("https://B\u{fc}cher.example/users/a")).as_deref(),
+            Some("https://xn--bcher-kva.example/users/a")
+        );
+        assert_eq!(actor_url(&link("not a url")), None);
     }
 
     #[test]
