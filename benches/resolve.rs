@@ -9,9 +9,19 @@
 //!    the server has seen (lookup + follow, plus `relationships` 40 at a time before and after);
 //!    an account new to the server costs one more, the resolving search after the lookup's
 //!    404, which the protocol gives no way around. Both are reported.
+//! 3. `migrate import FILE --dry-run --json` of a 100,000-line handles file: wall time, rows/s,
+//!    exit code and the child's own peak RSS (`VmHWM`, sampled by `support::run_measured`), in
+//!    two cases. (a) Every line names one of two accounts, in seven spellings (as
+//!    `tests/hostile_inputs.rs::a_handles_file_with_100000_duplicates`): two WebFinger lookups,
+//!    the rest duplicates. Target: peak ≤ 32 MiB (was 114 MiB, now about 14). (b) 100,000
+//!    distinct accounts the server does not know, each a WebFinger lookup that ends in 404.
+//!    Target: peak ≤ 160 MiB (was 406 MiB, now about 103). The targets are for 100,000 rows.
 //!
 //! Run with `cargo bench --bench resolve`. `MIGRATE_BENCH_HANDLES` and `MIGRATE_BENCH_HOSTS`
-//! change the sizes.
+//! change the sizes of part 1, `MIGRATE_BENCH_FOLLOWS` that of part 2 and
+//! `MIGRATE_BENCH_IMPORT_ROWS` that of part 3 (0 skips it).
+
+mod support;
 
 #[path = "../tests/support/fake/mod.rs"]
 mod fake;
@@ -20,6 +30,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fake::{FakeConfig, FakeServer, RemoteAccountSpec, WebfingerBehavior};
+use support::run_measured;
 
 const GLOBAL: usize = 16;
 const PER_HOST: usize = 2;
@@ -176,11 +187,143 @@ fn follow_bench(known: bool) -> f64 {
     per_follow
 }
 
+/// The two cases of part 3, with their peak-RSS targets (MiB) at 100,000 rows.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// Two accounts in seven spellings: two lookups, the rest duplicates.
+    Duplicates,
+    /// Distinct accounts unknown to the server: one failed lookup each.
+    Unknown,
+}
+
+impl Rows {
+    fn target_mib(self) -> f64 {
+        match self {
+            Rows::Duplicates => 32.0,
+            Rows::Unknown => 160.0,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Rows::Duplicates => "duplicates",
+            Rows::Unknown => "unknown",
+        }
+    }
+}
+
+/// The same spellings as `tests/hostile_inputs.rs::a_handles_file_with_100000_duplicates`.
+const SPELLINGS: [&str; 7] = [
+    "ana@far.example",
+    "@ana@far.example",
+    "ANA@FAR.EXAMPLE",
+    "acct:ana@far.example",
+    "https://far.example/@ana",
+    "bo@far.example",
+    " @Bo@far.example ",
+];
+
+/// Part 3: `migrate import FILE --dry-run --json` on `n` rows; returns the child's peak RSS
+/// in MiB.
+fn import_rows_bench(rows: Rows, n: usize) -> f64 {
+    // As `far_server()` in `tests/hostile_inputs.rs`: `far.example` knows ana and bo only.
+    let server = FakeServer::start(
+        FakeConfig::default()
+            .remote(RemoteAccountSpec::new("ana@far.example"))
+            .remote(RemoteAccountSpec::new("bo@far.example")),
+    );
+    let token = server.issue_token("alice", "read write follow");
+    let mut text = String::new();
+    for i in 0..n {
+        match rows {
+            Rows::Duplicates => text.push_str(SPELLINGS[i % SPELLINGS.len()]),
+            Rows::Unknown => text.push_str(&format!("u{i}@far.example")),
+        }
+        text.push('\n');
+    }
+    let state = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("handles.txt"), text).unwrap();
+    let r = run_measured(
+        command(&server, state.path(), work.path())
+            .env("MIGRATE_SERVER", "social.example")
+            .env("MIGRATE_TOKEN", &token)
+            .args(["import", "handles.txt", "--dry-run", "--json"]),
+    );
+    let peak = r.peak_rss_mib();
+    let target = rows.target_mib();
+    // Requests to `far.example` (keys `METHOD host/path`): WebFinger, and host-meta after a 404.
+    let requests = server.state().counters.requests;
+    let far = |prefix: &str| -> u64 {
+        requests
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| *v)
+            .sum()
+    };
+    let lookups = far("GET far.example/.well-known/webfinger");
+    println!(
+        "import --dry-run: {n} rows, {}",
+        match rows {
+            Rows::Duplicates => "two accounts in 7 spellings",
+            Rows::Unknown => "distinct accounts unknown to the server (WebFinger 404 each)",
+        }
+    );
+    println!(
+        "  wall {:.2} s (CPU {:.2} s); peak RSS {peak:.1} MiB (target <= {target:.0}; {}); {:.0} rows/s; exit {}; {} requests to far.example",
+        r.secs,
+        r.cpu_secs,
+        if peak <= target { "ok" } else { "HIGH" },
+        n as f64 / r.secs,
+        r.exit.map_or("none (killed)".into(), |c| c.to_string()),
+        far("GET far.example/")
+    );
+    assert_eq!(r.exit, Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let summary = r.summary().expect("a JSON summary on the last line");
+    assert_eq!(summary["total"], n, "every row counted: {summary}");
+    match rows {
+        Rows::Duplicates => {
+            let accounts = usize::from(n > 0) + usize::from(n > 5);
+            let duplicates: u64 = summary["skipped_by_reason"]
+                .as_object()
+                .expect("skipped_by_reason")
+                .iter()
+                .filter(|(k, _)| k.contains("duplicate"))
+                .map(|(_, v)| v.as_u64().unwrap_or(0))
+                .sum();
+            assert_eq!(summary["failed"], 0, "{summary}");
+            assert_eq!(duplicates as usize, n - accounts, "{summary}");
+            assert_eq!(lookups as usize, accounts, "one lookup per account");
+        }
+        Rows::Unknown => {
+            assert_eq!(
+                summary["failed_by_reason"]["not found"], n,
+                "every lookup fails as not found: {summary}"
+            );
+            // One WebFinger request a row; host-meta once for the host (its template names
+            // the same endpoint, which is not asked twice).
+            assert_eq!(lookups as usize, n, "one lookup per row");
+            assert_eq!(far("GET far.example/.well-known/host-meta"), 1);
+        }
+    }
+    peak
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
     let (took, bound) = resolve_bench();
     let per_follow = follow_bench(true);
     let per_follow_new = follow_bench(false);
+    let import_rows = env_usize("MIGRATE_BENCH_IMPORT_ROWS", 100_000);
+    let peaks: Vec<(Rows, f64)> = if import_rows == 0 {
+        println!("import --dry-run: skipped (MIGRATE_BENCH_IMPORT_ROWS=0)");
+        Vec::new()
+    } else {
+        [Rows::Duplicates, Rows::Unknown]
+            .into_iter()
+            .map(|rows| (rows, import_rows_bench(rows, import_rows)))
+            .collect()
+    };
     println!();
     println!(
         "summary: resolve ratio {:.2} ({}); requests per new follow {:.3} for accounts the server knows ({}; target <= 2.1), {:.3} for accounts it must first fetch (lookup 404 + resolving search + follow)",
@@ -190,4 +333,25 @@ fn main() {
         if per_follow <= 2.1 { "ok" } else { "HIGH" },
         per_follow_new
     );
+    if !peaks.is_empty() {
+        let figures: Vec<String> = peaks
+            .iter()
+            .map(|&(rows, peak)| {
+                format!(
+                    "{} {peak:.1} MiB ({}; target <= {:.0})",
+                    rows.label(),
+                    if peak <= rows.target_mib() {
+                        "ok"
+                    } else {
+                        "HIGH"
+                    },
+                    rows.target_mib()
+                )
+            })
+            .collect();
+        println!(
+            "         import --dry-run peak RSS at {import_rows} rows: {}",
+            figures.join(", ")
+        );
+    }
 }

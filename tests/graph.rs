@@ -503,7 +503,9 @@ fn killed_at_random_points_and_rerun_follows_each_account_exactly_once() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let delay = Duration::from_millis(40 + next() % 400);
+        // Later kills come later: on a loaded machine a run may do little in 440 ms, and the
+        // import must still end (each run keeps what it did).
+        let delay = Duration::from_millis(40 + next() % 400 + 20 * runs);
         std::thread::sleep(delay);
         match child.try_wait().unwrap() {
             Some(status) => {

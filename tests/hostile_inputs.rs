@@ -803,7 +803,9 @@ fn a_csv_in_utf16() {
 #[test]
 fn a_handles_file_with_100000_duplicates() {
     // 100,000 lines naming two accounts in every spelling a handle takes: one WebFinger lookup
-    // per account, 99,998 rows reported as duplicates, bounded memory and time.
+    // per account, 99,998 rows reported as duplicates, bounded memory and time. A repeated row
+    // costs a line number and an index: the peak is about 14 MiB in a release build and 24 MiB
+    // in a debug one (it was 114 MiB when every row kept its own entry, payload and report line).
     let server = far_server();
     let env = Env::new();
     let spellings = [
@@ -822,7 +824,7 @@ fn a_handles_file_with_100000_duplicates() {
     }
     std::fs::write(env.path("handles.txt"), &text).expect("write");
     let r = import_dry_run(&env, &server, "handles.txt", Duration::from_secs(120));
-    assert_accepted("100,000 duplicates", &r, 256 * 1024);
+    assert_accepted("100,000 duplicates", &r, 48 * 1024);
     let summary = summary_of(&r);
     assert_eq!(summary["total"], 100_000, "{summary}");
     assert_eq!(summary["failed"], 0, "{summary}");

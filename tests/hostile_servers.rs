@@ -391,6 +391,26 @@ fn huge_and_endless_webfinger_answers_are_cut_at_the_cap() {
 }
 
 #[test]
+fn unknown_accounts_cost_one_lookup_each_and_host_meta_is_asked_once() {
+    // Thirty handles a host does not know (a stale list): each is one WebFinger 404. The
+    // host-meta fallback is asked once for the host, and its template, which names the same
+    // lookup (as Mastodon's does), is not followed: before, each handle cost three requests.
+    let server = FakeServer::start(FakeConfig::default());
+    server.set_webfinger_host("stale.example", WebfingerBehavior::Mastodon);
+    let env = Env::new();
+    let handles: Vec<String> = (0..30).map(|i| format!("gone{i}@stale.example")).collect();
+    let handles: Vec<&str> = handles.iter().map(String::as_str).collect();
+    let (m, report) = resolve(&env, &server, &handles, &[], Duration::from_secs(30));
+    m.check(0, 8.0);
+    for h in &handles {
+        assert_eq!(row(&report, "handle", h)["outcome"], "not_found");
+    }
+    let st = server.state();
+    assert_eq!(requests(&st, "stale.example/.well-known/webfinger"), 30);
+    assert_eq!(requests(&st, "stale.example/.well-known/host-meta"), 1);
+}
+
+#[test]
 fn webfinger_redirects_forever_or_off_https_are_refused() {
     // A plain TCP listener on loopback stands for a local service (a database, an admin
     // page): a remote host's redirect to `http://127.0.0.1:…` must not reach it.
@@ -703,11 +723,13 @@ fn a_subject_in_a_domain_the_host_does_not_serve_is_never_adopted() {
     failed("4", "dark.example");
     failed("4", "could not be confirmed");
     assert_eq!(row(&report, "line", "5")["outcome"], "done");
-    // Refused by the confirming lookups themselves, at the claimed domains: one per claim,
-    // and for `nobody` (a 404) the host-meta template's second try.
+    // Refused by the confirming lookups themselves, at the claimed domains: one per claim.
+    // For `nobody` (a 404), host-meta is asked; its template names the same lookup, which is
+    // not made twice.
+    assert_eq!(requests(&st, "GET good.example/.well-known/host-meta"), 1);
     assert_eq!(
         requests(&st, "GET good.example/.well-known/webfinger"),
-        3,
+        2,
         "{:?}",
         st.counters.requests
     );

@@ -14,9 +14,9 @@ use crate::run::gate::{Family, Gates, SystemClock};
 use crate::run::graph::{GraphError, GraphOptions, GraphRun};
 use crate::run::journal::{ItemState, Journal};
 use crate::run::tokens::state_dir;
-use crate::source::mastodon_csv::{ListKind, Row, write_csv};
+use crate::source::mastodon_csv::{ListKind, RowError, write_csv};
 
-use super::graph_input::{self, TypeArg, entry_with_handle, output_path, write_file};
+use super::graph_input::{self, TypeArg, create_file, entry_with_handle, output_path, write_error};
 use super::render::{Renderer, human_duration};
 use super::{CliError, GlobalArgs, exit, session};
 
@@ -183,7 +183,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<u8, CliError> {
     {
         return super::archive::run(global, &args);
     }
-    let input = graph_input::read_csv(&args.input, args.kind)?;
+    let input = graph_input::read_graph(&args.input, args.kind)?;
     let target = session::target(global)?;
     let http = session::http(global)?;
     let client = target.client(http.clone())?;
@@ -213,7 +213,7 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> Result<u8, CliError> {
 async fn import(
     global: &GlobalArgs,
     args: &ImportArgs,
-    input: &graph_input::CsvInput,
+    input: &graph_input::GraphInput,
     target: &session::Target,
     client: &Mastodon,
     resolver: &crate::net::webfinger::Resolver,
@@ -229,7 +229,7 @@ async fn import(
         _ => client.base().host_str().unwrap_or_default().to_string(),
     };
     let account = format!("{}@{}", me.username, home_domain);
-    let kind = input.file.kind;
+    let kind = input.kind;
     let (run_id, resumed) = journal
         .run(
             &account,
@@ -238,24 +238,15 @@ async fn import(
             &input.path.display().to_string(),
         )
         .map_err(|e| CliError::new(exit::FAILED, e))?;
-    let items = graph_input::items(&input.file);
-    let payloads: Vec<(String, i64, String)> = items
-        .iter()
-        .map(|g| {
-            (
-                g.op.key(),
-                g.line as i64,
-                serde_json::to_string(g).expect("serializable"),
-            )
-        })
-        .collect();
+    // One item per key, from the first row that has it: a later row with the same entry has
+    // its key too, and the journal would ignore it.
+    let items = input.rows.entries().map(|(line, entry)| {
+        let item = GraphItem::new(line, graph_input::op_of(entry));
+        let payload = serde_json::to_string(&item).expect("serializable");
+        (item.op.key(), line as i64, payload)
+    });
     journal
-        .add_items(
-            run_id,
-            payloads
-                .iter()
-                .map(|(k, l, p)| (k.as_str(), *l, p.as_str())),
-        )
+        .add_items(run_id, items)
         .map_err(|e| CliError::new(exit::FAILED, e))?;
     if resumed {
         sink.emit(Event::Note {
@@ -263,13 +254,13 @@ async fn import(
             text: "continuing the earlier run of this file".into(),
         });
     }
-    if !input.file.errors.is_empty() {
+    if !input.errors.is_empty() {
         sink.emit(Event::Note {
             level: Level::Warning,
             text: format!(
                 "{} rows could not be read (first: {}); they are in the report",
-                input.file.errors.len(),
-                input.file.errors[0]
+                input.errors.len(),
+                input.errors[0]
             ),
         });
     }
@@ -331,9 +322,10 @@ async fn import(
     }
     .await;
     let mut summary = run.summary().map_err(|e| CliError::new(exit::FAILED, e))?;
+    let settled = settled(input, run.journal, run_id)?;
     // Rows that repeat an earlier row's key are one journal item: count them as the report
     // does, as duplicates.
-    let repeated = repeated_rows(input, run.journal, run_id)?;
+    let repeated = repeated_rows(input, &settled);
     if repeated > 0 {
         summary.total += repeated;
         summary.skipped += repeated;
@@ -362,10 +354,10 @@ async fn import(
         Err(GraphError::Journal(e)) => Some(CliError::new(exit::FAILED, e)),
         Err(GraphError::Server(e)) => Some(session::net_error(e, target)),
     };
-    write_reports(args, input, run.journal, run_id, kind)?;
+    write_reports(args, input, &settled, kind)?;
     let mut failed_by_reason = summary.failed_by_reason.clone();
-    if !input.file.errors.is_empty() {
-        failed_by_reason.insert("unreadable row".into(), input.file.errors.len() as u64);
+    if !input.errors.is_empty() {
+        failed_by_reason.insert("unreadable row".into(), input.errors.len() as u64);
     }
     let completed = stop.is_none() && summary.pending == 0;
     let summary_json = serde_json::json!({
@@ -376,7 +368,7 @@ async fn import(
         "total": summary.total,
         "done": summary.done,
         "skipped": summary.skipped,
-        "failed": summary.failed + input.file.errors.len() as u64,
+        "failed": summary.failed + input.errors.len() as u64,
         "pending": summary.pending,
         "skipped_by_reason": summary.skipped_by_reason,
         "failed_by_reason": failed_by_reason,
@@ -388,10 +380,10 @@ async fn import(
     if !global.json && !global.quiet {
         let mut s = format!(
             "\n{} rows: {} done, {} skipped, {} failed{}\n",
-            summary.total + input.file.errors.len() as u64,
+            summary.total + input.errors.len() as u64,
             summary.done,
             summary.skipped,
-            summary.failed + input.file.errors.len() as u64,
+            summary.failed + input.errors.len() as u64,
             if summary.pending > 0 {
                 format!(", {} still to do", summary.pending)
             } else {
@@ -412,7 +404,7 @@ async fn import(
         eprint!("{s}");
     }
     if let Some(path) = &args.web_import {
-        write_web_import(path, input, run.journal, run_id, kind)?;
+        write_web_import(path, input, &settled, kind)?;
     }
     match stop {
         Some(e) => Err(e),
@@ -458,123 +450,125 @@ fn plan_text(
     s
 }
 
-/// `<name>.import-report.csv` (every row's outcome) and `<name>.failures.csv` (the rows that
-/// failed, in the input's own Mastodon format, re-importable).
-fn write_reports(
-    args: &ImportArgs,
-    input: &graph_input::CsvInput,
+/// Where the journal left a distinct entry of the input: the item of its key.
+struct Settled {
+    /// The line of the first row with the key; every later row with it is its duplicate.
+    line: u64,
+    state: ItemState,
+    reason: Option<String>,
+    canonical: Option<String>,
+}
+
+/// The journal's item for each of [`Rows::entries`](graph_input::Rows::entries), by index:
+/// read once for all the rows that share an entry.
+fn settled(
+    input: &graph_input::GraphInput,
     journal: &Journal,
     run_id: i64,
+) -> Result<Vec<Option<Settled>>, CliError> {
+    input
+        .rows
+        .entries()
+        .map(|(_, entry)| {
+            let key = graph_input::op_of(entry).key();
+            let item = journal
+                .item(run_id, &key)
+                .map_err(|e| CliError::new(exit::FAILED, e))?;
+            Ok(item.map(|item| Settled {
+                line: item.seq as u64,
+                state: item.state,
+                canonical: serde_json::from_str::<GraphItem>(&item.payload)
+                    .ok()
+                    .and_then(|g| g.canonical),
+                reason: item.reason,
+            }))
+        })
+        .collect()
+}
+
+/// `<name>.import-report.csv` (every row's outcome) and `<name>.failures.csv` (the rows that
+/// failed, in the input's own Mastodon format, re-importable), written as they are made.
+fn write_reports(
+    args: &ImportArgs,
+    input: &graph_input::GraphInput,
+    settled: &[Option<Settled>],
     kind: ListKind,
 ) -> Result<(), CliError> {
-    let items = journal
-        .items(run_id, None)
-        .map_err(|e| CliError::new(exit::FAILED, e))?;
-    let by_key: std::collections::HashMap<&str, _> =
-        items.iter().map(|i| (i.key.as_str(), i)).collect();
-    let mut report = csv::Writer::from_writer(Vec::new());
-    let _ = report.write_record([
-        "line",
-        "input",
-        "action",
-        "outcome",
-        "canonical_handle",
-        "reason",
-    ]);
-    let mut failures: Vec<Row> = Vec::new();
-    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
-    for row in &input.file.rows {
-        let g = GraphItem::new(row.line, graph_input::items_from_row(row));
-        let Some(item) = by_key.get(g.op.key().as_str()) else {
+    let report_path = output_path(&args.input, args.out_dir.as_deref(), "import-report.csv");
+    let report_error = |e: csv::Error| write_error(&report_path, e);
+    let mut report = csv::Writer::from_writer(create_file(&report_path)?);
+    report
+        .write_record([
+            "line",
+            "input",
+            "action",
+            "outcome",
+            "canonical_handle",
+            "reason",
+        ])
+        .map_err(report_error)?;
+    // Rows and unreadable rows are each in file order: merged, they are the file's order.
+    let mut errors = input.errors.iter().peekable();
+    let unreadable = |e: &RowError| {
+        [
+            e.line.to_string(),
+            e.text.clone(),
+            String::new(),
+            "failed".into(),
+            String::new(),
+            format!("unreadable row: {}", e.reason),
+        ]
+    };
+    for (line, index) in input.rows.rows() {
+        while let Some(e) = errors.next_if(|e| e.line < line) {
+            report.write_record(unreadable(e)).map_err(report_error)?;
+        }
+        let Some(item) = &settled[index] else {
             continue;
         };
-        let stored: Option<GraphItem> = serde_json::from_str(&item.payload).ok();
-        let canonical = stored.as_ref().and_then(|s| s.canonical.clone());
+        let entry = input.rows.entry(index);
         // A row whose key an earlier row already holds is that row's duplicate.
-        let (state, reason) = if item.seq as u64 != row.line {
-            (
-                "skipped".to_string(),
-                format!("duplicate of line {}", item.seq),
-            )
+        let (state, reason) = if item.line != line {
+            ("skipped", format!("duplicate of line {}", item.line))
         } else {
-            (
-                item.state.as_str().to_string(),
-                item.reason.clone().unwrap_or_default(),
-            )
+            (item.state.as_str(), item.reason.clone().unwrap_or_default())
         };
-        if item.state == ItemState::Failed && item.seq as u64 == row.line {
-            failures.push(Row {
-                line: row.line,
-                entry: row.entry.clone(),
-            });
-        }
-        rows.push((
-            row.line,
-            vec![
-                row.line.to_string(),
-                input_text(&row.entry),
-                g.op.verb().to_string(),
+        report
+            .write_record([
+                line.to_string().as_str(),
+                &input_text(entry),
+                graph_input::op_of(entry).verb(),
                 state,
-                canonical.unwrap_or_default(),
-                reason,
-            ],
-        ));
+                item.canonical.as_deref().unwrap_or_default(),
+                &reason,
+            ])
+            .map_err(report_error)?;
     }
-    for e in &input.file.errors {
-        rows.push((
-            e.line,
-            vec![
-                e.line.to_string(),
-                e.text.clone(),
-                String::new(),
-                "failed".into(),
-                String::new(),
-                format!("unreadable row: {}", e.reason),
-            ],
-        ));
+    for e in errors {
+        report.write_record(unreadable(e)).map_err(report_error)?;
     }
-    rows.sort_by_key(|(l, _)| *l);
-    for (_, r) in rows {
-        let _ = report.write_record(&r);
-    }
-    let report_path = output_path(&args.input, args.out_dir.as_deref(), "import-report.csv");
-    write_file(
-        &report_path,
-        &report
-            .into_inner()
-            .map_err(|e| CliError::new(exit::FAILED, e.into_error()))?,
-    )?;
-    let mut out = Vec::new();
-    write_csv(kind, &failures, &mut out).map_err(|e| CliError::new(exit::FAILED, e))?;
-    write_file(
-        &output_path(&args.input, args.out_dir.as_deref(), "failures.csv"),
-        &out,
-    )?;
-    Ok(())
+    report.flush().map_err(|e| write_error(&report_path, e))?;
+    let failures = input
+        .rows
+        .entries()
+        .zip(settled)
+        .filter(|((line, _), item)| {
+            item.as_ref()
+                .is_some_and(|i| i.state == ItemState::Failed && i.line == *line)
+        })
+        .map(|((_, entry), _)| entry);
+    let failures_path = output_path(&args.input, args.out_dir.as_deref(), "failures.csv");
+    write_csv(kind, failures, create_file(&failures_path)?)
+        .map_err(|e| write_error(&failures_path, e))
 }
 
 /// How many rows share their journal key with an earlier row.
-fn repeated_rows(
-    input: &graph_input::CsvInput,
-    journal: &Journal,
-    run_id: i64,
-) -> Result<u64, CliError> {
-    let items = journal
-        .items(run_id, None)
-        .map_err(|e| CliError::new(exit::FAILED, e))?;
-    let first_line: std::collections::HashMap<&str, i64> =
-        items.iter().map(|i| (i.key.as_str(), i.seq)).collect();
-    Ok(input
-        .file
+fn repeated_rows(input: &graph_input::GraphInput, settled: &[Option<Settled>]) -> u64 {
+    input
         .rows
-        .iter()
-        .filter(|row| {
-            let key = graph_input::items_from_row(row).key();
-            first_line
-                .get(key.as_str())
-                .is_some_and(|&seq| seq as u64 != row.line)
-        })
-        .count() as u64)
+        .rows()
+        .filter(|&(line, index)| settled[index].as_ref().is_some_and(|i| i.line != line))
+        .count() as u64
 }
 
 fn input_text(entry: &crate::source::mastodon_csv::Entry) -> String {
@@ -590,45 +584,31 @@ fn input_text(entry: &crate::source::mastodon_csv::Entry) -> String {
 /// The verified accounts (canonical handles) as a following CSV for Mastodon's web importer.
 fn write_web_import(
     path: &std::path::Path,
-    input: &graph_input::CsvInput,
-    journal: &Journal,
-    run_id: i64,
+    input: &graph_input::GraphInput,
+    settled: &[Option<Settled>],
     kind: ListKind,
 ) -> Result<(), CliError> {
-    let items = journal
-        .items(run_id, None)
-        .map_err(|e| CliError::new(exit::FAILED, e))?;
-    let by_key: std::collections::HashMap<&str, _> =
-        items.iter().map(|i| (i.key.as_str(), i)).collect();
-    let mut rows = Vec::new();
-    for row in &input.file.rows {
-        let g = GraphItem::new(row.line, graph_input::items_from_row(row));
-        let Some(item) = by_key.get(g.op.key().as_str()) else {
-            continue;
-        };
-        if item.seq as u64 != row.line || item.state == ItemState::Failed {
-            continue;
-        }
-        // Another spelling of an account already listed, or the account itself: Mastodon's
-        // importer would only fail on them.
-        if item.state == ItemState::Skipped
-            && item
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with("duplicate") || r == "your own account")
-        {
-            continue;
-        }
-        let stored: Option<GraphItem> = serde_json::from_str(&item.payload).ok();
-        let Some(canonical) = stored.and_then(|s| s.canonical) else {
-            continue;
-        };
-        rows.push(Row {
-            line: row.line,
-            entry: entry_with_handle(&row.entry, Some(&canonical)),
+    let rows = input
+        .rows
+        .entries()
+        .zip(settled)
+        .filter_map(|((line, entry), item)| {
+            let item = item.as_ref()?;
+            if item.line != line || item.state == ItemState::Failed {
+                return None;
+            }
+            // Another spelling of an account already listed, or the account itself: Mastodon's
+            // importer would only fail on them.
+            if item.state == ItemState::Skipped
+                && item
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("duplicate") || r == "your own account")
+            {
+                return None;
+            }
+            let canonical = item.canonical.as_deref()?;
+            Some(entry_with_handle(entry, Some(canonical)))
         });
-    }
-    let mut out = Vec::new();
-    write_csv(kind, &rows, &mut out).map_err(|e| CliError::new(exit::FAILED, e))?;
-    write_file(path, &out)
+    write_csv(kind, rows, create_file(path)?).map_err(|e| write_error(path, e))
 }

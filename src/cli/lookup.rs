@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
-use crate::net::webfinger::{Outcome, Resolution, Resolver};
+use crate::net::webfinger::{LOOKUPS_IN_FLIGHT, Outcome, Resolution, Resolver};
 use crate::run::journal::{CachedLookup, Journal};
 use crate::run::tokens::state_dir;
 use crate::source::handle::Handle;
@@ -66,16 +66,23 @@ pub fn lookup_all(
     progress(from_cache as u64, total);
     let asked = rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
-        for h in ask {
+        let mut ask = ask.into_iter();
+        let spawn = |set: &mut tokio::task::JoinSet<_>, h: Handle| {
             let resolver = resolver.clone();
             set.spawn(async move {
                 let mut r = resolver.resolve(h.username(), &h.ascii_host()).await;
                 r.handle = h.to_string();
                 (h, r)
             });
+        };
+        for h in ask.by_ref().take(LOOKUPS_IN_FLIGHT) {
+            spawn(&mut set, h);
         }
         let mut out = Vec::new();
         while let Some(joined) = set.join_next().await {
+            if let Some(h) = ask.next() {
+                spawn(&mut set, h);
+            }
             if let Ok(pair) = joined {
                 out.push(pair);
                 progress((from_cache + out.len()) as u64, total);

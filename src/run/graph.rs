@@ -160,11 +160,13 @@ impl GraphRun<'_> {
 
     /// Phase 1: WebFinger every handle not resolved yet (the journal caches answers a week).
     pub async fn resolve(&mut self, concurrency_note: bool) -> Result<(), GraphError> {
-        let items = self.journal.items(self.run_id, None)?;
-        let todo: Vec<(String, GraphItem)> = items
-            .iter()
+        // The items are consumed, not kept beside their decoded copies for the whole phase.
+        let todo: Vec<(String, GraphItem)> = self
+            .journal
+            .items(self.run_id, None)?
+            .into_iter()
             .filter(|i| matches!(i.state, ItemState::Pending | ItemState::Sending))
-            .filter_map(|i| decode(i).map(|g| (i.key.clone(), g)))
+            .filter_map(|i| decode(&i).map(|g| (i.key, g)))
             .filter(|(_, g)| g.op.handle().is_some() && g.canonical.is_none())
             .collect();
         if todo.is_empty() {
@@ -187,7 +189,7 @@ impl GraphRun<'_> {
         for (key, g) in todo {
             let handle = g.op.handle().expect("filtered").to_string();
             match self.journal.cached_lookup(&handle)? {
-                Some(c) if !Outcome::parse(&c.outcome).is_none_or(Outcome::is_transient) => {
+                Some(c) if Outcome::parse(&c.outcome).is_some_and(Outcome::is_cacheable) => {
                     let r = Resolution {
                         handle: handle.clone(),
                         outcome: Outcome::parse(&c.outcome).expect("checked"),
@@ -200,9 +202,13 @@ impl GraphRun<'_> {
                 _ => to_ask.push((key, g, handle)),
             }
         }
+        // Started in order, a bounded number at a time (see `crate::net::webfinger::LOOKUPS_IN_FLIGHT`).
         let mut set = tokio::task::JoinSet::new();
-        for (key, g, handle) in to_ask {
-            let resolver = self.resolver.clone();
+        let mut to_ask = to_ask.into_iter();
+        let resolver = self.resolver.clone();
+        let spawn = |set: &mut tokio::task::JoinSet<_>,
+                     (key, g, handle): (String, GraphItem, String)| {
+            let resolver = resolver.clone();
             set.spawn(async move {
                 let r = match Handle::parse(&handle) {
                     Ok(h) => resolver.resolve(h.username(), &h.ascii_host()).await,
@@ -216,6 +222,12 @@ impl GraphRun<'_> {
                 };
                 (key, g, r)
             });
+        };
+        for job in to_ask
+            .by_ref()
+            .take(crate::net::webfinger::LOOKUPS_IN_FLIGHT)
+        {
+            spawn(&mut set, job);
         }
         let mut done = results.len() as u64;
         self.sink.emit(Event::Progress {
@@ -249,9 +261,12 @@ impl GraphRun<'_> {
             settle(self, key, g, r)?;
         }
         while let Some(joined) = set.join_next().await {
+            if let Some(job) = to_ask.next() {
+                spawn(&mut set, job);
+            }
             let Ok((key, g, r)) = joined else { continue };
             let handle = g.op.handle().unwrap_or_default().to_string();
-            if !r.outcome.is_transient() {
+            if r.outcome.is_cacheable() {
                 self.journal.cache_lookup(
                     &handle,
                     &CachedLookup {

@@ -304,12 +304,17 @@ impl Journal {
         Ok((self.conn.last_insert_rowid(), false))
     }
 
-    /// Adds items that are not there yet (a rerun keeps the states of known keys).
-    pub fn add_items<'a>(
+    /// Adds items (key, seq, payload) that are not there yet (a rerun keeps the states of
+    /// known keys), as they come: the caller need not hold them all.
+    pub fn add_items<K, P>(
         &mut self,
         run: i64,
-        items: impl IntoIterator<Item = (&'a str, i64, &'a str)>,
-    ) -> Result<usize, JournalError> {
+        items: impl IntoIterator<Item = (K, i64, P)>,
+    ) -> Result<usize, JournalError>
+    where
+        K: AsRef<str>,
+        P: AsRef<str>,
+    {
         let tx = self.conn.transaction()?;
         let mut added = 0;
         {
@@ -319,7 +324,7 @@ impl Journal {
                  VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
             )?;
             for (key, seq, payload) in items {
-                added += stmt.execute(params![run, key, seq, payload, now])?;
+                added += stmt.execute(params![run, key.as_ref(), seq, payload.as_ref(), now])?;
             }
         }
         tx.commit()?;
