@@ -90,23 +90,26 @@ pub fn lookup_all(
         }
         out
     });
-    for (h, r) in asked {
-        if let Some(j) = journal
-            && r.outcome.is_cacheable()
-        {
-            let _ = j.cache_lookup(
-                &h.ascii(),
-                &CachedLookup {
-                    outcome: r.outcome.as_str().into(),
-                    canonical: r.canonical.clone(),
-                    actor: r.actor.clone(),
-                    reason: Some(r.reason.clone()),
-                    fetched_at: Utc::now(),
-                },
-            );
-        }
-        results.insert(h, r);
+    // The answers are kept together: one transaction, one sync. A cache that cannot be
+    // written costs only lookups next time.
+    if let Some(j) = journal {
+        let _ = j.batch(|j| {
+            for (h, r) in asked.iter().filter(|(_, r)| r.outcome.is_cacheable()) {
+                j.cache_lookup(
+                    &h.ascii(),
+                    &CachedLookup {
+                        outcome: r.outcome.as_str().into(),
+                        canonical: r.canonical.clone(),
+                        actor: r.actor.clone(),
+                        reason: Some(r.reason.clone()),
+                        fetched_at: Utc::now(),
+                    },
+                )?;
+            }
+            Ok(())
+        });
     }
+    results.extend(asked);
     Lookups {
         results,
         from_cache,

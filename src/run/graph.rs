@@ -235,51 +235,75 @@ impl GraphRun<'_> {
             done,
             total,
         });
-        let settle = |this: &mut Self,
+        // Each answer: found (the payload gains the account), passing (left pending, asked
+        // again next run) or final (failed, reported).
+        let run_id = self.run_id;
+        let settle = |j: &Journal,
                       key: String,
                       mut g: GraphItem,
                       r: Resolution|
-         -> Result<(), GraphError> {
+         -> Result<Option<Event>, JournalError> {
             if r.outcome == Outcome::Found {
                 g.canonical = r.canonical.clone();
                 g.actor = r.actor.clone();
-                this.journal.set_payload(this.run_id, &key, &payload(&g))?;
+                j.set_payload(run_id, &key, &payload(&g))?;
             } else if r.outcome.is_transient() {
-                // Leave it pending: the next run asks again.
-                this.journal.mark_pending(this.run_id, &key, &r.reason)?;
+                j.mark_pending(run_id, &key, &r.reason)?;
             } else {
-                this.journal.mark_failed(this.run_id, &key, &r.reason)?;
-                this.sink.emit(Event::Item {
-                    key: key.clone(),
+                j.mark_failed(run_id, &key, &r.reason)?;
+                return Ok(Some(Event::Item {
+                    key,
                     outcome: "failed".into(),
-                    reason: Some(r.reason.clone()),
-                });
+                    reason: Some(r.reason),
+                }));
             }
-            Ok(())
+            Ok(None)
         };
-        for (key, g, r) in results {
-            settle(self, key, g, r)?;
+        let events = self.journal.batch(|j| {
+            results
+                .into_iter()
+                .filter_map(|(key, g, r)| settle(j, key, g, r).transpose())
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        for e in events {
+            self.sink.emit(e);
         }
-        while let Some(joined) = set.join_next().await {
-            if let Some(job) = to_ask.next() {
-                spawn(&mut set, job);
+        // Answers that are in are written together (one sync), then the next is awaited.
+        while let Some(first) = set.join_next().await {
+            let mut answers = vec![first];
+            while answers.len() < 256
+                && let Some(more) = set.try_join_next()
+            {
+                answers.push(more);
             }
-            let Ok((key, g, r)) = joined else { continue };
-            let handle = g.op.handle().unwrap_or_default().to_string();
-            if r.outcome.is_cacheable() {
-                self.journal.cache_lookup(
-                    &handle,
-                    &CachedLookup {
-                        outcome: r.outcome.as_str().into(),
-                        canonical: r.canonical.clone(),
-                        actor: r.actor.clone(),
-                        reason: Some(r.reason.clone()),
-                        fetched_at: Utc::now(),
-                    },
-                )?;
+            for _ in 0..answers.len() {
+                if let Some(job) = to_ask.next() {
+                    spawn(&mut set, job);
+                }
             }
-            settle(self, key, g, r)?;
-            done += 1;
+            done += answers.len() as u64;
+            let events = self.journal.batch(|j| {
+                let mut events = Vec::new();
+                for (key, g, r) in answers.into_iter().flatten() {
+                    if r.outcome.is_cacheable() {
+                        j.cache_lookup(
+                            g.op.handle().unwrap_or_default(),
+                            &CachedLookup {
+                                outcome: r.outcome.as_str().into(),
+                                canonical: r.canonical.clone(),
+                                actor: r.actor.clone(),
+                                reason: Some(r.reason.clone()),
+                                fetched_at: Utc::now(),
+                            },
+                        )?;
+                    }
+                    events.extend(settle(j, key, g, r)?);
+                }
+                Ok(events)
+            })?;
+            for e in events {
+                self.sink.emit(e);
+            }
             self.sink.emit(Event::Progress {
                 phase: "resolve".into(),
                 done,

@@ -451,6 +451,26 @@ impl Journal {
         self.settle(run, key, ItemState::Skipped, Some(reason), None)
     }
 
+    /// Runs `write` in one transaction: its changes are committed, and synced to disk, together
+    /// (one sync for many lookups' answers instead of one or two each). Only for writes whose
+    /// loss in a crash costs a repeat, never a doubled action: answers of lookups, not sends.
+    pub fn batch<T>(
+        &self,
+        write: impl FnOnce(&Self) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match write(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// Puts an item back to `pending` (a transient failure, to be tried again).
     pub fn mark_pending(&self, run: i64, key: &str, reason: &str) -> Result<(), JournalError> {
         self.settle(run, key, ItemState::Pending, Some(reason), None)
@@ -620,6 +640,39 @@ impl Journal {
 mod tests {
     use super::*;
     use chrono::DurationRound;
+
+    #[test]
+    fn a_batch_is_written_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let answer = |outcome: &str| CachedLookup {
+            outcome: outcome.into(),
+            canonical: None,
+            actor: None,
+            reason: None,
+            fetched_at: Utc::now(),
+        };
+        j.batch(|j| {
+            j.cache_lookup("a@x.example", &answer("not_found"))?;
+            j.cache_lookup("b@x.example", &answer("gone"))
+        })
+        .unwrap();
+        assert!(j.cached_lookup("a@x.example").unwrap().is_some());
+        assert!(j.cached_lookup("b@x.example").unwrap().is_some());
+        let failed: Result<(), JournalError> = j.batch(|j| {
+            j.cache_lookup("c@x.example", &answer("not_found"))?;
+            j.conn.execute_batch("SELECT * FROM no_such_table")?;
+            Ok(())
+        });
+        assert!(failed.is_err());
+        assert!(
+            j.cached_lookup("c@x.example").unwrap().is_none(),
+            "rolled back"
+        );
+        // And the journal takes writes again.
+        j.cache_lookup("d@x.example", &answer("gone")).unwrap();
+        assert!(j.cached_lookup("d@x.example").unwrap().is_some());
+    }
 
     /// Found by the chaos soak: two processes creating a new journal at the same instant, one
     /// failed with "database is locked" (its pragmas ran before its busy timeout was set).
