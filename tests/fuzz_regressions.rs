@@ -263,3 +263,26 @@ fn handle_check_hidden_ip_address() {
         }
     }
 }
+
+#[test]
+fn webfinger_subject_whose_host_ends_in_a_hex_number() {
+    // The `webfinger` target: a subject host `lemmy.0X0e1…` passed `Domain::parse`, but a URL
+    // reads a host whose last label is `0x…` as an IPv4 address (and refuses this one). Such a
+    // host is no domain: the subject is refused, and `127.0x1` is refused as the address it is.
+    let input = fixture("webfinger-hex-last-label.bin");
+    let body = &input[..input.iter().position(|&b| b == 0).unwrap_or(input.len())];
+    let text = String::from_utf8_lossy(body);
+    assert_eq!(migrate::net::webfinger::parse_subject(&text), None);
+    assert_eq!(
+        migrate::net::webfinger::parse_subject("acct:lem@lemmy.0X0e184467440737051630c"),
+        None
+    );
+    assert!(matches!(
+        Domain::parse("127.0x1"),
+        Err(DomainError::IpAddress { .. })
+    ));
+    assert_eq!(
+        migrate::net::webfinger::parse_subject("acct:lem@lemmy.example"),
+        Some(("lem".into(), "lemmy.example".into()))
+    );
+}

@@ -73,6 +73,20 @@ pub enum DomainError {
     },
 }
 
+/// Whether a URL parser reads `label`, as a host's last label, as a number — which makes the
+/// whole host an IPv4 address (WHATWG URL's "ends in a number": decimal, or hex after `0x`;
+/// found by the webfinger fuzz target, `1.0x1` being `1.0.0.1` to a URL).
+fn is_number(label: &str) -> bool {
+    let hex = label
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("0x"))
+        .map(|_| &label[2..]);
+    match hex {
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => label.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
 impl Domain {
     /// Parses a bare domain: surrounding whitespace trimmed, case folded, one trailing root dot
     /// (`example.com.`) dropped, internationalised names accepted in either spelling.
@@ -111,7 +125,7 @@ impl Domain {
         }
         // A numeric last label is an IPv4 address (or no valid DNS name: TLDs are never numeric).
         let last = domain.rsplit('.').next().unwrap_or(domain);
-        if last.bytes().all(|b| b.is_ascii_digit()) {
+        if is_number(last) {
             return Err(DomainError::IpAddress {
                 domain: domain.to_owned(),
             });
@@ -132,11 +146,7 @@ impl Domain {
             .into_owned();
         // Again on the mapped name: characters UTS 46 ignores (`3212\u{FEFF}987654`) may hide
         // a number.
-        if ascii
-            .rsplit('.')
-            .next()
-            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if ascii.rsplit('.').next().is_some_and(is_number) {
             return Err(DomainError::IpAddress {
                 domain: domain.to_owned(),
             });
@@ -633,6 +643,24 @@ mod tests {
             Domain::parse("10.0.0.1\u{ad}"),
             Err(DomainError::IpAddress { .. })
         ));
+        // Found by the webfinger fuzz target: a hex last label makes a URL read the host as an
+        // IPv4 address (`127.0x1` is 127.0.0.1) or refuse it (`lemmy.0X0e1…`).
+        for host in [
+            "127.0x1",
+            "1.0X1",
+            "a.0x",
+            "lemmy.0X0e184467440737051630c",
+            "0x7f000001",
+        ] {
+            assert!(
+                matches!(Domain::parse(host), Err(DomainError::IpAddress { .. })),
+                "{host}"
+            );
+        }
+        // Labels that only start like a number are names.
+        for host in ["a.0xz", "example.0x1z", "0x1.example", "a.x0"] {
+            assert!(Domain::parse(host).is_ok(), "{host}");
+        }
         // Real punycode still reads, both ways.
         let d = Domain::parse("xn--y9a3aq.xn--y9a3aq").unwrap();
         assert_eq!(Domain::parse(d.as_str()).unwrap(), d);
