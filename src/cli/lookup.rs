@@ -5,9 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
-
-use crate::net::webfinger::{LOOKUPS_IN_FLIGHT, Outcome, Resolution, Resolver};
+use crate::net::webfinger::{LOOKUPS_IN_FLIGHT, Resolution, Resolver};
 use crate::run::journal::{CachedLookup, Journal};
 use crate::run::tokens::state_dir;
 use crate::source::handle::Handle;
@@ -95,16 +93,7 @@ pub fn lookup_all(
     if let Some(j) = journal {
         let _ = j.batch(|j| {
             for (h, r) in asked.iter().filter(|(_, r)| r.outcome.is_cacheable()) {
-                j.cache_lookup(
-                    &h.ascii(),
-                    &CachedLookup {
-                        outcome: r.outcome.as_str().into(),
-                        canonical: r.canonical.clone(),
-                        actor: r.actor.clone(),
-                        reason: Some(r.reason.clone()),
-                        fetched_at: Utc::now(),
-                    },
-                )?;
+                j.cache_lookup(&h.ascii(), &CachedLookup::of(r))?;
             }
             Ok(())
         });
@@ -118,13 +107,9 @@ pub fn lookup_all(
 
 /// A definite cached answer for `h`.
 fn cached(journal: &Journal, h: &Handle) -> Option<Resolution> {
-    let c = journal.cached_lookup(&h.ascii()).ok().flatten()?;
-    let outcome = Outcome::parse(&c.outcome)?;
-    outcome.is_cacheable().then(|| Resolution {
-        handle: h.to_string(),
-        outcome,
-        canonical: c.canonical,
-        actor: c.actor,
-        reason: c.reason.unwrap_or_default(),
-    })
+    journal
+        .cached_lookup(&h.ascii())
+        .ok()
+        .flatten()?
+        .resolution(&h.to_string())
 }

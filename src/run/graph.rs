@@ -188,18 +188,10 @@ impl GraphRun<'_> {
         let mut to_ask = Vec::new();
         for (key, g) in todo {
             let handle = g.op.handle().expect("filtered").to_string();
-            match self.journal.cached_lookup(&handle)? {
-                Some(c) if Outcome::parse(&c.outcome).is_some_and(Outcome::is_cacheable) => {
-                    let r = Resolution {
-                        handle: handle.clone(),
-                        outcome: Outcome::parse(&c.outcome).expect("checked"),
-                        canonical: c.canonical,
-                        actor: c.actor,
-                        reason: c.reason.unwrap_or_default(),
-                    };
-                    results.push((key, g, r));
-                }
-                _ => to_ask.push((key, g, handle)),
+            let cached = self.journal.cached_lookup(&handle)?;
+            match cached.and_then(|c| c.resolution(&handle)) {
+                Some(r) => results.push((key, g, r)),
+                None => to_ask.push((key, g, handle)),
             }
         }
         // Started in order, a bounded number at a time (see `crate::net::webfinger::LOOKUPS_IN_FLIGHT`).
@@ -286,16 +278,7 @@ impl GraphRun<'_> {
                 let mut events = Vec::new();
                 for (key, g, r) in answers.into_iter().flatten() {
                     if r.outcome.is_cacheable() {
-                        j.cache_lookup(
-                            g.op.handle().unwrap_or_default(),
-                            &CachedLookup {
-                                outcome: r.outcome.as_str().into(),
-                                canonical: r.canonical.clone(),
-                                actor: r.actor.clone(),
-                                reason: Some(r.reason.clone()),
-                                fetched_at: Utc::now(),
-                            },
-                        )?;
+                        j.cache_lookup(g.op.handle().unwrap_or_default(), &CachedLookup::of(&r))?;
                     }
                     events.extend(settle(j, key, g, r)?);
                 }

@@ -116,6 +116,33 @@ pub struct CachedLookup {
     pub fetched_at: DateTime<Utc>,
 }
 
+impl CachedLookup {
+    /// The answer `r`, to keep.
+    pub fn of(r: &crate::net::webfinger::Resolution) -> CachedLookup {
+        CachedLookup {
+            outcome: r.outcome.as_str().into(),
+            canonical: r.canonical.clone(),
+            actor: r.actor.clone(),
+            reason: Some(r.reason.clone()),
+            fetched_at: Utc::now(),
+        }
+    }
+
+    /// The kept answer for `handle`, if it is one a later run may reuse.
+    pub fn resolution(self, handle: &str) -> Option<crate::net::webfinger::Resolution> {
+        let outcome = crate::net::webfinger::Outcome::parse(&self.outcome)?;
+        outcome
+            .is_cacheable()
+            .then(|| crate::net::webfinger::Resolution {
+                handle: handle.to_string(),
+                outcome,
+                canonical: self.canonical,
+                actor: self.actor,
+                reason: self.reason.unwrap_or_default(),
+            })
+    }
+}
+
 /// A rate gate's last known state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GateRecord {
